@@ -1,0 +1,246 @@
+// Package audit is the library facade every command calls: it opens
+// targets, scans every file once with bounded parallelism and gathers one
+// Result.
+package audit
+
+import (
+	"context"
+	"errors"
+	"path"
+	"runtime"
+	"sort"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hallmarkdev/hallmark/internal/limits"
+	"github.com/hallmarkdev/hallmark/internal/version"
+	"github.com/hallmarkdev/hallmark/pickle"
+	"github.com/hallmarkdev/hallmark/scan"
+	"github.com/hallmarkdev/hallmark/source"
+	"github.com/hallmarkdev/hallmark/source/disk"
+)
+
+// Config is one run's settings.
+type Config struct {
+	FailOn    scan.Severity // findings at or above it fail the run
+	Policy    *pickle.Policy
+	Overrides map[string]scan.Severity
+	Limits    limits.Limits
+	Jobs      int // files scanned at once; 0: GOMAXPROCS
+	// Progress, if set, is called after each file.
+	Progress func(done, total int, bytes int64)
+}
+
+// Result is everything one run found.
+type Result struct {
+	Tool         version.Info    `json:"tool"`
+	RulesVersion string          `json:"rules_version"`
+	FailOn       scan.Severity   `json:"fail_on"`
+	Verdict      string          `json:"verdict"`
+	Targets      []*TargetResult `json:"targets"`
+	Summary      Summary         `json:"summary"`
+	Started      time.Time       `json:"started"`
+	Duration     time.Duration   `json:"-"`
+}
+
+// TargetResult is one TARGET's files.
+type TargetResult struct {
+	Target string            `json:"target"`
+	Kind   string            `json:"kind"`
+	Files  []scan.FileResult `json:"files"`
+	Error  string            `json:"error,omitempty"`
+}
+
+// Summary counts what the run saw.
+type Summary struct {
+	Files       int            `json:"files"`
+	Scanned     int            `json:"scanned"`
+	NotScanned  int            `json:"not_scanned"`
+	Incomplete  int            `json:"incomplete"`
+	Errors      int            `json:"errors"`
+	Bytes       int64          `json:"bytes"`
+	Findings    map[string]int `json:"findings"`
+	MaxSeverity string         `json:"max_severity,omitempty"`
+	Seconds     float64        `json:"seconds"`
+}
+
+// Failed reports whether a finding reached the threshold.
+func (r *Result) Failed() bool { return r.max() >= r.FailOn }
+
+// Incomplete reports whether some target or file could not be read.
+func (r *Result) Incomplete() bool { return r.Summary.Errors > 0 }
+
+func (r *Result) max() scan.Severity {
+	var m scan.Severity
+	for _, t := range r.Targets {
+		for i := range t.Files {
+			if s := t.Files[i].Max(); s > m {
+				m = s
+			}
+		}
+	}
+	return m
+}
+
+// Findings returns every finding of the run in report order.
+func (r *Result) Findings() []scan.Finding {
+	var out []scan.Finding
+	for _, t := range r.Targets {
+		for _, f := range t.Files {
+			out = append(out, f.Findings...)
+		}
+	}
+	return out
+}
+
+// Run scans every target. Errors opening one target are recorded in the
+// result and the others go on; the error returned is for the run itself
+// (a cancelled context).
+func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
+	if cfg.Limits.SniffBytes == 0 {
+		cfg.Limits = limits.Default()
+	}
+	if cfg.FailOn == 0 {
+		cfg.FailOn = scan.Medium
+	}
+	jobs := cfg.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	res := &Result{Tool: version.Get(), RulesVersion: pickle.RulesVersion, FailOn: cfg.FailOn, Started: time.Now().UTC()}
+	eng := scan.New(scan.Config{Policy: cfg.Policy, Limits: cfg.Limits, Overrides: cfg.Overrides})
+
+	type job struct {
+		t    *TargetResult
+		i    int
+		f    source.File
+		disp string
+	}
+	var work []job
+	total := 0
+	for _, target := range targets {
+		tr := &TargetResult{Target: target}
+		res.Targets = append(res.Targets, tr)
+		art, err := source.Open(ctx, target, func(ctx context.Context, t string) (*source.Artifact, error) {
+			return disk.Open(ctx, t, cfg.Limits.MaxFiles)
+		})
+		if err != nil {
+			var ue *source.UsageError
+			if errors.As(err, &ue) {
+				return nil, err
+			}
+			tr.Error = err.Error()
+			continue
+		}
+		tr.Kind = art.Kind
+		tr.Files = make([]scan.FileResult, len(art.Files), len(art.Files)+len(art.Skipped))
+		for i, f := range art.Files {
+			work = append(work, job{t: tr, i: i, f: f, disp: display(art, f.Path)})
+		}
+		total += len(art.Files)
+		for _, sk := range art.Skipped {
+			fr := scan.FileResult{Path: display(art, sk.Path), Format: "link", Findings: []scan.Finding{}}
+			f := scan.Finding{Rule: scan.RuleSkipped, Severity: scan.Info, Path: fr.Path, Offset: -1, Message: sk.Reason, Count: 1}
+			if sk.Escapes {
+				f.Rule, f.Severity = scan.RuleLinkEscapes, scan.Medium
+				f.Message += "; scan the link's target itself if it belongs to the model"
+			}
+			fr.Findings = append(fr.Findings, f)
+			scan.Finish(&fr, cfg.Overrides)
+			tr.Files = append(tr.Files, fr)
+		}
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobs)
+	done := make(chan int64, len(work))
+	for _, w := range work {
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
+			}
+			w.t.Files[w.i] = eng.File(gctx, w.f, w.disp)
+			done <- w.f.Size
+			return nil
+		})
+	}
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		n, b := 0, int64(0)
+		for sz := range done {
+			n++
+			b += sz
+			if cfg.Progress != nil {
+				cfg.Progress(n, total, b)
+			}
+		}
+	}()
+	err := g.Wait()
+	close(done)
+	<-progressDone
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res.Duration = time.Since(res.Started)
+	res.summarize()
+	return res, nil
+}
+
+func display(art *source.Artifact, p string) string {
+	if art.Kind == "file" || p == "." {
+		return art.Target
+	}
+	return path.Join(filepathToSlash(art.Target), p)
+}
+
+func (r *Result) summarize() {
+	s := Summary{Findings: map[string]int{}}
+	for _, t := range r.Targets {
+		if t.Error != "" {
+			s.Errors++
+		}
+		sort.SliceStable(t.Files, func(i, j int) bool { return t.Files[i].Path < t.Files[j].Path })
+		for _, f := range t.Files {
+			if f.Format == "link" {
+				for _, fd := range f.Findings {
+					s.Findings[fd.Severity.String()] += 1
+				}
+				continue
+			}
+			s.Files++
+			s.Bytes += f.Size
+			if f.Error != "" {
+				s.Errors++
+			}
+			if f.Scanned {
+				s.Scanned++
+				if !f.Complete {
+					s.Incomplete++
+				}
+			} else {
+				s.NotScanned++
+			}
+			for _, fd := range f.Findings {
+				s.Findings[fd.Severity.String()] += 1
+			}
+		}
+	}
+	if m := r.max(); m > 0 {
+		s.MaxSeverity = m.String()
+	}
+	s.Seconds = r.Duration.Seconds()
+	r.Summary = s
+	switch {
+	case r.Failed():
+		r.Verdict = "fail"
+	case s.Errors > 0:
+		r.Verdict = "error"
+	default:
+		r.Verdict = "pass"
+	}
+}

@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hallmarkdev/hallmark/audit"
+	"github.com/hallmarkdev/hallmark/policy"
+	"github.com/hallmarkdev/hallmark/report"
+	"github.com/hallmarkdev/hallmark/scan"
+)
+
+// scanOptions are the flags of `hallmark scan`.
+type scanOptions struct {
+	Format string
+	Output string
+	FailOn string
+	Policy string
+	Jobs   int
+	Quiet  bool
+}
+
+func (o *scanOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.Format, "format", "text", "output format: "+strings.Join(report.Formats(), ", "))
+	f.StringVarP(&o.Output, "output", "o", "", "write the report to FILE instead of stdout")
+	f.StringVar(&o.FailOn, "fail-on", "medium", "fail (exit 1) on a finding at or above: info, low, medium, high, critical, none")
+	f.StringVar(&o.Policy, "policy", "", "policy FILE (YAML or JSON): extra allowed/denied globals, severities, fail-on")
+	f.IntVar(&o.Jobs, "jobs", 0, "files scanned at once (default: number of CPUs)")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress on stderr")
+	cmd.MarkFlagFilename("output")
+	cmd.MarkFlagFilename("policy", "yaml", "yml", "json")
+}
+
+// Config validates the flags and turns them into one library config.
+func (o *scanOptions) Config(cmd *cobra.Command) (audit.Config, error) {
+	var cfg audit.Config
+	if !slices.Contains(report.Formats(), o.Format) {
+		return cfg, usagef("--format %q: want one of %s", o.Format, strings.Join(report.Formats(), ", "))
+	}
+	failOn, err := scan.ParseSeverity(o.FailOn)
+	if err != nil {
+		return cfg, usagef("--fail-on: %v", err)
+	}
+	if o.Jobs < 0 {
+		return cfg, usagef("--jobs must be 0 or more")
+	}
+	cfg.FailOn, cfg.Jobs = failOn, o.Jobs
+	if o.Policy != "" {
+		p, err := policy.Load(o.Policy)
+		if err != nil {
+			return cfg, usagef("%v", err)
+		}
+		cfg.Policy, cfg.Overrides = p.Pickle, p.Overrides
+		if p.FailOn != 0 && !cmd.Flags().Changed("fail-on") {
+			cfg.FailOn = p.FailOn
+		}
+	}
+	return cfg, nil
+}
+
+func newScan() *cobra.Command {
+	o := &scanOptions{}
+	cmd := &cobra.Command{
+		Use:   "scan [flags] TARGET...",
+		Short: "Statically scan model files and folders for malicious payloads",
+		Long: `Scan reads every file of each TARGET (a file or a directory, recursively) and
+decides its format by content. Pickles (and everything that is a pickle inside)
+are run through a symbolic machine that records every import and call without
+evaluating anything.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := o.Config(cmd)
+			if err != nil {
+				return err
+			}
+			stderr := cmd.ErrOrStderr()
+			if !o.Quiet && isTerminal(stderr) {
+				cfg.Progress = progress(stderr)
+			}
+			res, err := audit.Run(cmd.Context(), args, cfg)
+			if err != nil {
+				return err
+			}
+			if err := writeReport(cmd, o.Output, o.Format, res); err != nil {
+				return &incompleteError{err}
+			}
+			return outcome(stderr, res)
+		},
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+// writeReport writes the result to --output or stdout.
+func writeReport(cmd *cobra.Command, output, format string, res *audit.Result) error {
+	w := cmd.OutOrStdout()
+	if output != "" && output != "-" {
+		f, err := os.Create(output)
+		if err != nil {
+			return err
+		}
+		if err := report.Write(f, format, res, report.Options{}); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	color := format == "text" && isTerminal(w) && os.Getenv("NO_COLOR") == ""
+	return report.Write(w, format, res, report.Options{Color: color})
+}
+
+// outcome says on stderr what could not be read and picks the exit status.
+func outcome(stderr io.Writer, res *audit.Result) error {
+	for _, t := range res.Targets {
+		if t.Error != "" {
+			fmt.Fprintf(stderr, "hallmark: %s\n", t.Error)
+		}
+		for _, f := range t.Files {
+			if f.Error != "" {
+				fmt.Fprintf(stderr, "hallmark: %s\n", f.Error)
+			}
+		}
+	}
+	if res.Failed() {
+		return errPolicyFailed
+	}
+	if res.Incomplete() {
+		return &incompleteError{fmt.Errorf("%d target(s) or file(s) could not be read", res.Summary.Errors)}
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progress draws one self-erasing line on a terminal.
+func progress(w io.Writer) func(done, total int, bytes int64) {
+	return func(done, total int, bytes int64) {
+		if done == total {
+			fmt.Fprint(w, "\r\x1b[K")
+			return
+		}
+		fmt.Fprintf(w, "\r\x1b[Kscanning: %d/%d files, %d MiB", done, total, bytes>>20)
+	}
+}

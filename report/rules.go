@@ -1,0 +1,50 @@
+package report
+
+import (
+	"github.com/hallmarkdev/hallmark/pickle"
+	"github.com/hallmarkdev/hallmark/scan"
+)
+
+// RuleDoc documents one rule id for SARIF and the README.
+type RuleDoc struct {
+	ID    string
+	Short string
+	Help  string
+}
+
+// Rules is the catalogue of every rule id hallmark reports.
+var Rules = []RuleDoc{
+	{pickle.RuleDangerousCall, "A pickle calls a dangerous callable", "Loading this pickle (pickle.load, torch.load with weights_only=False, joblib.load, numpy.load with allow_pickle) calls a function from a denylisted family: process execution, code evaluation, import machinery, file or network access, nested deserializers, installers, native code. Do not load the file. The evidence shows the call and its arguments as the pickle states them."},
+	{pickle.RuleDangerousGlobal, "A pickle imports a dangerous global", "The pickle imports a denylisted global without calling it directly. Loading imports the module; combined with other opcodes the global can still be reached. Treat the file as hostile unless you know why it is there."},
+	{pickle.RuleUnknownCall, "A pickle calls a callable in neither list", "Loading calls a function or class that is on neither hallmark's allowlist of what real model files use nor its denylist. It may be a custom class of the model's author (allow it with a policy file after review) or a gadget hallmark does not know. Never silently clean."},
+	{pickle.RuleUnknownGlobal, "A pickle imports a global in neither list", "The pickle imports a name that is on neither list but does not call it. Importing runs the module's top-level code."},
+	{pickle.RuleDunder, "A pickle reaches a dunder attribute", "A global, getattr or attribute getter reaches a double-underscore attribute (__builtins__, __globals__, __class__, __subclasses__…), the classic route from any object to eval or os. Real model files never do this."},
+	{pickle.RuleDynamicGlobal, "STACK_GLOBAL with computed operands", "STACK_GLOBAL imports whatever two values are on the stack. Here they are not plain strings (they come from calls, attributes set by BUILD or unknown memo entries), so the import is decided at load time and static scanners that read literals are bypassed."},
+	{pickle.RuleUnresolvedCall, "A call of a value that is not a plain import", "REDUCE/OBJ/NEWOBJ/INST call a value that is itself the result of another call or cannot be followed. Real model files call imported classes and functions only."},
+	{pickle.RuleIndirect, "A judged-by-arguments callable with bad or unknown arguments", "getattr, functools.partial, operator getters, copyreg._reconstructor and _codecs.encode occur in benign files; hallmark checks what they are applied to. Here the target is unknown, reflective or not resolvable."},
+	{pickle.RuleExtension, "EXT opcode (copyreg extension registry)", "EXT1/EXT2/EXT4 import a global by an integer code registered with copyreg.add_extension. Model files never use them; scanners that look only at GLOBAL opcodes miss what they import."},
+	{pickle.RuleBuildOnGlobal, "BUILD or item assignment on a module-level object", "The pickle sets attributes or items on an imported function, class or module rather than on a new instance, changing what later imports return (the modelscan #85 technique) or calling its __setitem__/extend."},
+	{pickle.RuleFrame, "Broken FRAME boundaries", "An opcode runs past the end of its FRAME, or a FRAME opens inside another. CPython's C unpickler reading from a file then executes different opcodes than linear parsers see (cpython#154848). hallmark scans both views."},
+	{pickle.RuleMalformed, "Truncated or malformed pickle", "The stream cannot be parsed to its end. The unpickler executes opcodes as it reads, so everything before the error runs; hallmark reports what it saw before the error and fails closed."},
+	{pickle.RuleMemo, "Memo read before it was written", "GET of a memo key that was never PUT: CPython stops with an error, while scanners that guess memo contents are misled."},
+	{pickle.RulePersistentID, "Unexpected persistent id", "A persistent id that is not a PyTorch storage reference; what it loads depends on the application's persistent_load."},
+	{pickle.RuleOutOfBand, "Out-of-band buffer", "Protocol-5 NEXT_BUFFER takes data from outside the file; the file alone cannot be judged."},
+	{pickle.RuleLimit, "A scan limit was reached", "A cap (stack, memo, nesting, findings, stacked pickles) was reached, so coverage of this file is incomplete. The caps are in internal/limits."},
+	{pickle.RuleTrailing, "Data after the last pickle", "Bytes after the pickle streams are not a pickle. pickle.load ignores them; other loaders may not."},
+	{pickle.RuleNested, "A pickle inside a pickle", "A string or bytes operand holds a pickle (raw, base64 or hex); it was scanned with the same rules."},
+	{scan.RuleNotScanned, "File not scanned", "The file is in no format this build parses (documentation, raw tensor bytes…). Its bytes still count in hashes, signatures and the BOM."},
+	{scan.RuleUnsupported, "Container not opened", "The file is an archive or compressed stream that may carry pickles (zip, tar, 7z, gzip, NumPy…), and this build does not open it yet, so it is not known to be clean."},
+	{scan.RuleExtensionMismatch, "Extension and content disagree", "The file's name promises one format and its content is another (a pickle named .json). Loaders that sniff content will treat it as what it really is."},
+	{scan.RuleLinkEscapes, "Link out of the scanned root", "A symbolic link leads outside the scanned directory. hallmark does not follow it, so its target was not scanned; a loader would read it."},
+	{scan.RuleSkipped, "Entry skipped", "A link inside the root (its target is scanned under its own path) or a special file (device, FIFO, socket)."},
+	{scan.RuleUnreadable, "File could not be read", "An I/O error prevented the scan."},
+}
+
+func ruleDoc(id string) RuleDoc {
+	for _, r := range Rules {
+		if r.ID == id {
+			return r
+		}
+	}
+	return RuleDoc{ID: id, Short: id, Help: id}
+}

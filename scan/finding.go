@@ -1,0 +1,60 @@
+package scan
+
+// Rule ids of the engine itself (the pickle engine's are in package pickle).
+const (
+	RuleNotScanned        = "file/not-scanned"           // a file in no format hallmark parses
+	RuleUnsupported       = "file/unsupported-container" // a container that may hold pickles, not opened by this build
+	RuleExtensionMismatch = "file/extension-mismatch"    // content and file name disagree
+	RuleLinkEscapes       = "file/link-outside-root"     // a link that leaves the scanned root
+	RuleSkipped           = "file/skipped"               // a link inside the root or a special file
+	RuleUnreadable        = "file/unreadable"            // the file could not be read
+)
+
+// Finding is one result about one file.
+type Finding struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Path     string   `json:"path"`
+	Member   string   `json:"member,omitempty"`
+	Offset   int64    `json:"offset"`
+	Message  string   `json:"message"`
+	Evidence string   `json:"evidence,omitempty"`
+	Global   string   `json:"global,omitempty"`
+	Category string   `json:"category,omitempty"`
+	Count    int      `json:"count"`
+}
+
+// Facts are what the parsers learned about a file.
+type Facts struct {
+	Format         string   `json:"format"`
+	Framework      string   `json:"framework,omitempty"`
+	PickleProtocol int      `json:"pickle_protocol,omitempty"`
+	PickleStreams  int      `json:"pickle_streams,omitempty"`
+	Opcodes        int64    `json:"opcodes,omitempty"`
+	Globals        []string `json:"globals,omitempty"`
+}
+
+// FileResult is everything the engine learned about one file.
+type FileResult struct {
+	Path     string    `json:"path"`
+	Size     int64     `json:"size"`
+	SHA256   string    `json:"sha256,omitempty"`
+	Format   string    `json:"format"`
+	Scanned  bool      `json:"scanned"`
+	Complete bool      `json:"complete"`
+	Verdict  string    `json:"verdict"`
+	Facts    *Facts    `json:"facts,omitempty"`
+	Findings []Finding `json:"findings"`
+	Error    string    `json:"error,omitempty"`
+}
+
+// Max is the highest severity among the findings, or 0.
+func (r *FileResult) Max() Severity {
+	var m Severity
+	for _, f := range r.Findings {
+		if f.Severity > m {
+			m = f.Severity
+		}
+	}
+	return m
+}

@@ -1,0 +1,94 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/binary"
+	"path"
+	"strings"
+
+	"github.com/hallmarkdev/hallmark/pickle"
+)
+
+// Formats the engine recognises by content.
+const (
+	FormatPickle      = "pickle"
+	FormatZip         = "zip"
+	FormatGzip        = "gzip"
+	FormatBzip2       = "bzip2"
+	FormatXz          = "xz"
+	FormatZstd        = "zstd"
+	FormatLz4         = "lz4"
+	Format7z          = "7z"
+	FormatTar         = "tar"
+	FormatNumpy       = "numpy"
+	FormatSafetensors = "safetensors"
+	FormatGGUF        = "gguf"
+	FormatHDF5        = "hdf5"
+	FormatUnknown     = "unknown"
+)
+
+// containers may carry pickles; this build does not open them yet, so a
+// file in one of them is not clean.
+var containers = map[string]bool{
+	FormatZip: true, FormatGzip: true, FormatBzip2: true, FormatXz: true, FormatZstd: true,
+	FormatLz4: true, Format7z: true, FormatTar: true, FormatNumpy: true,
+}
+
+// Sniff decides a file's format from its first bytes; the name is never
+// consulted. complete says head is the whole file.
+func Sniff(head []byte, complete bool) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
+		return FormatZip
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return FormatGzip
+	case bytes.HasPrefix(head, []byte("BZh")) && len(head) > 3 && head[3] >= '1' && head[3] <= '9':
+		return FormatBzip2
+	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return FormatXz
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return FormatZstd
+	case bytes.HasPrefix(head, []byte{0x04, 0x22, 0x4d, 0x18}):
+		return FormatLz4
+	case bytes.HasPrefix(head, []byte{'7', 'z', 0xbc, 0xaf, 0x27, 0x1c}):
+		return Format7z
+	case bytes.HasPrefix(head, []byte("\x93NUMPY")):
+		return FormatNumpy
+	case bytes.HasPrefix(head, []byte("GGUF")):
+		return FormatGGUF
+	case bytes.HasPrefix(head, []byte("\x89HDF\r\n\x1a\n")):
+		return FormatHDF5
+	case len(head) >= 262 && string(head[257:262]) == "ustar":
+		return FormatTar
+	case isSafetensors(head):
+		return FormatSafetensors
+	case pickle.Sniff(head, complete):
+		return FormatPickle
+	}
+	return FormatUnknown
+}
+
+func isSafetensors(head []byte) bool {
+	if len(head) < 10 {
+		return false
+	}
+	n := binary.LittleEndian.Uint64(head)
+	return n > 0 && n < 100<<20 && head[8] == '{'
+}
+
+// pickleExts are names under which a pickle is expected; a pickle under a
+// name that promises another format is a finding.
+var otherExts = map[string]string{
+	".json": "JSON", ".txt": "text", ".md": "Markdown", ".yaml": "YAML", ".yml": "YAML",
+	".safetensors": "safetensors", ".gguf": "GGUF", ".onnx": "ONNX", ".h5": "HDF5", ".hdf5": "HDF5",
+	".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".csv": "CSV", ".npy": "NumPy", ".npz": "NumPy zip",
+	".tflite": "TFLite", ".pb": "protobuf", ".msgpack": "msgpack", ".model": "SentencePiece", ".jinja": "Jinja",
+}
+
+func extensionMismatch(name, format string) (string, bool) {
+	ext := strings.ToLower(path.Ext(name))
+	if kind, ok := otherExts[ext]; ok && format == FormatPickle {
+		return kind, true
+	}
+	return "", false
+}

@@ -1,0 +1,63 @@
+// Package source turns a TARGET into an Artifact: the list of files to
+// read, each opened lazily. Providers: disk (a file or directory); OCI
+// registries and layouts come later (source/oci).
+package source
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// File is one file of an artifact.
+type File struct {
+	Path string // slash-separated, relative to the artifact root ("." for a single-file target)
+	Size int64
+	// Open returns the file's bytes with random access. Callers close it.
+	Open func() (Reader, error)
+}
+
+// Reader is an open file: streamed or read at offsets.
+type Reader interface {
+	io.Reader
+	io.ReaderAt
+	io.Closer
+}
+
+// Skipped is a path the provider did not hand out as a file, and why.
+type Skipped struct {
+	Path   string
+	Reason string
+	// Escapes is set for links that lead outside the root: content the
+	// loader would read but that was not scanned.
+	Escapes bool
+}
+
+// Artifact is everything read for one TARGET.
+type Artifact struct {
+	Target  string
+	Kind    string // "file" or "directory"
+	Root    string // absolute path on disk, for disk targets
+	Files   []File
+	Skipped []Skipped
+}
+
+// UsageError says a TARGET is not something hallmark can open.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Opener opens one kind of target.
+type Opener func(ctx context.Context, target string) (*Artifact, error)
+
+// Open picks the provider for target by its scheme.
+func Open(ctx context.Context, target string, disk Opener) (*Artifact, error) {
+	switch {
+	case strings.HasPrefix(target, "oci://"), strings.HasPrefix(target, "oci-layout://"):
+		return nil, &UsageError{Msg: fmt.Sprintf("%s: OCI targets are not supported by this build yet", target)}
+	case strings.Contains(target, "://"):
+		return nil, &UsageError{Msg: fmt.Sprintf("%s: unknown scheme (use a path, oci:// or oci-layout://)", target)}
+	}
+	return disk(ctx, target)
+}

@@ -37,10 +37,11 @@ type Op struct {
 
 	// FrameIssue is set when this opcode breaks CPython's framing rules: a
 	// FRAME opened inside another, or an operand that runs past the frame end.
-	// AltResume is where CPython's C unpickler, reading from a file, would
-	// continue instead (-1 if unknown).
+	// AltResume is where CPython's C unpickler, reading from a file, reads
+	// this opcode's operand from instead (-1 if it reads it in place).
 	FrameIssue string
 	AltResume  int64
+	AltOperand bool // at AltResume the C unpickler reads this opcode's operand, not a new opcode
 }
 
 // DecodeError says the stream is not a valid pickle at Pos.
@@ -57,10 +58,10 @@ func (e *DecodeError) Error() string {
 	return fmt.Sprintf("offset %d: %s", e.Pos, e.Msg)
 }
 
-// prefetch is CPython's PREFETCH: a FRAME at least this long is read into
-// its own buffer, which is what makes an operand that crosses its end read
-// differently by the C unpickler (cpython#154848).
-const prefetch = 8192
+// prefetch is CPython's PREFETCH (8192 * 16): a FRAME at least this long is
+// read from a file with one exact read(), which is what makes an operand that
+// crosses its end read differently by the C unpickler (cpython#154848).
+const prefetch = 8192 * 16
 
 // previewLen is how much of a skipped operand is kept for evidence and sniffing.
 const previewLen = 4096
@@ -141,6 +142,11 @@ func (d *Decoder) Next() (Op, error) {
 		}
 		if d.frameEnd >= 0 && op.Pos < d.frameEnd {
 			op.FrameIssue = fmt.Sprintf("FRAME opened at offset %d inside the frame that ends at %d", op.Pos, d.frameEnd)
+			if d.pos < d.frameEnd {
+				// The C unpickler reads the inner frame's bytes afresh
+				// after the outer frame, skipping what is left of it.
+				op.AltResume = d.frameEnd
+			}
 		}
 		d.frameEnd = d.pos + op.Int
 		d.frameLen = op.Int
@@ -148,15 +154,15 @@ func (d *Decoder) Next() (Op, error) {
 	}
 	if d.frameEnd >= 0 && op.End > d.frameEnd {
 		op.FrameIssue = fmt.Sprintf("%s at offset %d runs %d bytes past the FRAME end at %d", info.name, op.Pos, op.End-d.frameEnd, d.frameEnd)
-		if d.frameLen >= prefetch {
-			// The C unpickler holds exactly the frame in its buffer; a read
-			// it cannot serve from there drops what is left of the frame and
-			// reads the operand afresh from the file after the frame.
-			if hdrEnd >= 0 && hdrEnd <= d.frameEnd {
-				op.AltResume = d.frameEnd + (op.End - hdrEnd)
-			} else {
-				op.AltResume = d.frameEnd
-			}
+		if hdrEnd < 0 || hdrEnd > d.frameEnd {
+			// A fixed-size read (a length, an integer, a line) that the C
+			// unpickler cannot serve from a frame it read with one exact
+			// read() (frames of prefetch bytes or more) drops the rest of the
+			// frame and reads the operand afresh after it. Counted data is
+			// read contiguously, so only these reads diverge. The other view
+			// is scanned whatever the frame's size: it can only add findings.
+			op.AltResume = d.frameEnd
+			op.AltOperand = true
 		}
 		d.frameEnd = -1
 	}
@@ -271,6 +277,11 @@ func (d *Decoder) operand(op *Op, kind argKind, hdrEnd *int64) error {
 			return err
 		}
 		n := len(line)
+		if op.Trunc {
+			v, _ := escapeDecode(line[1:])
+			op.Str, op.Len = v, int64(len(v))
+			return nil
+		}
 		if n < 2 || line[0] != line[n-1] || (line[0] != '\'' && line[0] != '"') {
 			return d.errf(op.Pos, op.Code, "the STRING opcode argument must be quoted")
 		}
@@ -285,7 +296,7 @@ func (d *Decoder) operand(op *Op, kind argKind, hdrEnd *int64) error {
 			return err
 		}
 		v, err := rawUnicodeEscapeDecode(line)
-		if err != nil {
+		if err != nil && !op.Trunc {
 			return d.errf(op.Pos, op.Code, "%v", err)
 		}
 		op.Str, op.Len = v, int64(len(v))
@@ -313,6 +324,10 @@ func (d *Decoder) operand(op *Op, kind argKind, hdrEnd *int64) error {
 			return err
 		}
 		op.Str2 = string(name)
+		// CPython decodes both lines as strict UTF-8 and stops otherwise.
+		if !utf8.ValidString(op.Str) || !utf8.ValidString(op.Str2) {
+			return d.errf(op.Pos, op.Code, "module or name is not valid UTF-8")
+		}
 	case argBytes1, argBytes4, argBytes8, argString4, argUnicode1, argUnicode4, argUnicode8:
 		var n int64
 		switch kind {
@@ -429,31 +444,41 @@ func (d *Decoder) data(op *Op, n int64, keep int64) ([]byte, bool, error) {
 	return buf, true, nil
 }
 
-// line reads a protocol-0 operand up to and excluding '\n'. Lines longer than
-// maxLine are an error: no valid pickle has them and they would have to be held.
+// line reads a protocol-0 operand up to and excluding '\n'. A line longer
+// than maxLine (protocol-0 numpy arrays carry their data in one) is skipped
+// to its newline and only a prefix is kept.
 func (d *Decoder) line(op *Op) ([]byte, error) {
 	var acc []byte
+	over := false
 	for {
 		chunk, err := d.r.ReadSlice('\n')
 		d.pos += int64(len(chunk))
 		if err == nil {
-			if acc == nil {
-				return chunk[:len(chunk)-1], nil
+			chunk = chunk[:len(chunk)-1]
+		} else if err != bufio.ErrBufferFull {
+			if err == io.EOF {
+				return nil, d.eof(op, "no newline before the end")
 			}
-			acc = append(acc, chunk[:len(chunk)-1]...)
+			return nil, err
+		}
+		if room := d.maxLine - len(acc); room > 0 {
+			if len(chunk) > room {
+				acc = append(acc, chunk[:room]...)
+				over = true
+			} else if acc == nil && err == nil {
+				return chunk, nil // the common case: no copy
+			} else {
+				acc = append(acc, chunk...)
+			}
+		} else if len(chunk) > 0 {
+			over = true
+		}
+		if err == nil {
+			if over {
+				op.Trunc = true
+			}
 			return acc, nil
 		}
-		if err == bufio.ErrBufferFull {
-			if len(acc)+len(chunk) > d.maxLine {
-				return nil, d.errf(op.Pos, op.Code, "text operand longer than %d bytes without a newline", d.maxLine)
-			}
-			acc = append(acc, chunk...)
-			continue
-		}
-		if err == io.EOF {
-			return nil, d.eof(op, "no newline before the end")
-		}
-		return nil, err
 	}
 }
 

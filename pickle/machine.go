@@ -100,19 +100,26 @@ func Scan(r io.Reader, opt Options) *Report {
 		opt.nestedBytes = &n
 	}
 	m := &machine{opt: &opt, pol: opt.Policy, lim: opt.Limits, rep: &Report{}, findIdx: map[string]int{}, globals: map[string]bool{}}
-	m.run(NewDecoder(r, opt.Base, opt.Limits.MaxOperand))
+	m.run(NewDecoder(r, opt.Base, opt.Limits.MaxOperand), false)
 	for i, alt := range m.altResumes {
-		if i >= m.lim.MaxAltViews || opt.ReaderAt == nil || alt < opt.Base || (opt.Size > 0 && alt >= opt.Base+opt.Size) {
+		if i >= m.lim.MaxAltViews || opt.ReaderAt == nil || alt.at < opt.Base || (opt.Size > 0 && alt.at >= opt.Base+opt.Size) {
 			break
 		}
-		// The view of CPython's C unpickler after a FRAME violation: what
-		// follows is parsed afresh, so its globals and calls are seen.
-		rest := int64(1<<62) - alt
+		// The view of CPython's C unpickler after a FRAME violation: the
+		// opcode's operand is read from the frame end and parsing goes on
+		// from there, so what linear parsers saw as data is scanned too.
+		rest := int64(1<<62) - alt.at
 		if opt.Size > 0 {
-			rest = opt.Base + opt.Size - alt
+			rest = opt.Base + opt.Size - alt.at
 		}
-		sub := &machine{opt: m.opt, pol: m.pol, lim: m.lim, rep: &Report{}, findIdx: map[string]int{}, globals: map[string]bool{}, prefix: fmt.Sprintf("in the C-unpickler view from offset %d: ", alt)}
-		sub.run(NewDecoder(io.NewSectionReader(opt.ReaderAt, alt-opt.Base, rest), alt, m.lim.MaxOperand))
+		var r io.Reader = io.NewSectionReader(opt.ReaderAt, alt.at-opt.Base, rest)
+		base := alt.at
+		if alt.operand {
+			r = io.MultiReader(strings.NewReader(string([]byte{byte(alt.op)})), r)
+			base--
+		}
+		sub := &machine{opt: m.opt, pol: m.pol, lim: m.lim, rep: &Report{}, findIdx: map[string]int{}, globals: map[string]bool{}, prefix: fmt.Sprintf("in the C-unpickler view from offset %d: ", alt.at)}
+		sub.run(NewDecoder(r, base, m.lim.MaxOperand), true)
 		for _, f := range sub.rep.Findings {
 			if f.Rule == RuleMalformed || f.Rule == RuleTrailing {
 				continue
@@ -140,6 +147,13 @@ func Scan(r io.Reader, opt Options) *Report {
 	return rep
 }
 
+// altView is where a FRAME violation makes the C unpickler read on.
+type altView struct {
+	at      int64
+	op      Opcode
+	operand bool
+}
+
 type ref struct {
 	pos    int64
 	called bool
@@ -164,8 +178,9 @@ type machine struct {
 	findIdx    map[string]int
 	dropped    int
 	globals    map[string]bool
-	altResumes []int64
+	altResumes []altView
 	prefix     string
+	midStream  bool
 }
 
 var errUnderflow = errors.New("unpickling stack underflow")
@@ -183,7 +198,7 @@ func (m *machine) resetStream() {
 }
 
 // run scans stacked pickles until the input ends.
-func (m *machine) run(dec *Decoder) {
+func (m *machine) run(dec *Decoder, alt bool) {
 	resyncs := 0
 	for stream := 0; ; stream++ {
 		if stream >= m.lim.MaxStreams {
@@ -209,7 +224,7 @@ func (m *machine) run(dec *Decoder) {
 			}
 			continue
 		}
-		err = m.stream(dec)
+		err = m.stream(dec, alt && stream == 0)
 		m.flushRefs()
 		if err == nil {
 			m.rep.Streams++
@@ -265,8 +280,11 @@ func (m *machine) resync(dec *Decoder, resyncs *int, junkAt int64) bool {
 }
 
 // stream runs one pickle to STOP. It returns nil at STOP.
-func (m *machine) stream(dec *Decoder) error {
+// midStream says the stream is entered in the middle (an alternative view):
+// stack underflows then mean state from before, not a malformed pickle.
+func (m *machine) stream(dec *Decoder, midStream bool) error {
 	m.resetStream()
+	m.midStream = midStream
 	for {
 		op, err := dec.Next()
 		if err != nil {
@@ -279,7 +297,7 @@ func (m *machine) stream(dec *Decoder) error {
 		if op.FrameIssue != "" {
 			m.find(RuleFrame, LevelCritical, op.Pos, Global{}, "", op.FrameIssue+": CPython's C unpickler and linear parsers read different opcodes from here", "")
 			if op.AltResume >= 0 {
-				m.altResumes = append(m.altResumes, op.AltResume)
+				m.altResumes = append(m.altResumes, altView{op.AltResume, op.Code, op.AltOperand})
 			}
 		}
 		if op.Code == STOP {
@@ -319,6 +337,9 @@ func (m *machine) fence() int {
 
 func (m *machine) pop() (*Value, error) {
 	if len(m.stack) <= m.fence() {
+		if m.midStream && len(m.marks) == 0 {
+			return vUnknown, nil
+		}
 		return nil, errUnderflow
 	}
 	v := m.stack[len(m.stack)-1]
@@ -328,6 +349,9 @@ func (m *machine) pop() (*Value, error) {
 
 func (m *machine) top() (*Value, error) {
 	if len(m.stack) <= m.fence() {
+		if m.midStream && len(m.marks) == 0 {
+			return vUnknown, nil
+		}
 		return nil, errUnderflow
 	}
 	return m.stack[len(m.stack)-1], nil
@@ -483,7 +507,7 @@ func (m *machine) step(op *Op) error {
 		ns, ok2 := name.str()
 		if !ok1 || !ok2 || mod.Kind != KStr || name.Kind != KStr {
 			m.produced = true
-			m.find(RuleDynamicGlobal, LevelCritical, op.Pos, Global{}, "", "STACK_GLOBAL operands are not plain strings, so the imported name is decided at load time", "STACK_GLOBAL("+mod.Preview()+", "+name.Preview()+")")
+			m.find(RuleDynamicGlobal, LevelCritical, op.Pos, Global{}, "", "STACK_GLOBAL operands are not plain strings (they come from calls, attributes set by BUILD or unknown memo entries), so the imported name is decided at load time", "STACK_GLOBAL("+mod.Preview()+", "+name.Preview()+")")
 			m.push(vUnknown)
 			return nil
 		}
@@ -717,6 +741,18 @@ func (m *machine) markCalled(g Global) {
 // target resolves what a callable value refers to. A module is returned
 // with an empty Name.
 func (m *machine) target(v *Value) (Global, bool) {
+	return m.targetDepth(v, 0)
+}
+
+// maxTargetDepth bounds how many getattr/attrgetter layers are followed,
+// so a chain of calls costs constant time per call site.
+const maxTargetDepth = 8
+
+func (m *machine) targetDepth(v *Value, depth int) (Global, bool) {
+	if depth > maxTargetDepth {
+		return Global{}, false
+	}
+	depth++
 	switch v.Kind {
 	case KGlobal:
 		return v.G, true
@@ -727,13 +763,13 @@ func (m *machine) target(v *Value) (Global, bool) {
 		if c == nil {
 			return Global{}, false
 		}
-		ft, ok := m.target(c.Fn)
+		ft, ok := m.targetDepth(c.Fn, depth)
 		if !ok {
-			// operator.attrgetter(name)(obj)
+			// operator.attrgetter(name)(obj), operator.methodcaller(name, …)(obj)
 			if c.Fn.Kind == KObject && c.Fn.Call != nil {
-				if gt, ok := m.target(c.Fn.Call.Fn); ok && (gt == Global{"operator", "attrgetter"} || gt == Global{"_operator", "attrgetter"}) {
+				if gt, ok := m.targetDepth(c.Fn.Call.Fn, depth); ok && (gt.Module == "operator" || gt.Module == "_operator") && (gt.Name == "attrgetter" || gt.Name == "methodcaller") {
 					if name, ok := c.Fn.Call.Args.item(0).str(); ok {
-						if bt, ok := m.target(c.Args.item(0)); ok {
+						if bt, ok := m.targetDepth(c.Args.item(0), depth); ok {
 							return joinAttr(bt, name), true
 						}
 					}
@@ -743,7 +779,7 @@ func (m *machine) target(v *Value) (Global, bool) {
 		}
 		if ft == (Global{"builtins", "getattr"}) || ft == (Global{"__builtin__", "getattr"}) {
 			if name, ok := c.Args.item(1).str(); ok {
-				if bt, ok := m.target(c.Args.item(0)); ok {
+				if bt, ok := m.targetDepth(c.Args.item(0), depth); ok {
 					return joinAttr(bt, name), true
 				}
 			}
@@ -752,8 +788,8 @@ func (m *machine) target(v *Value) (Global, bool) {
 			// dict.get(vars(module), name)
 			d := c.Args.item(0)
 			if name, ok := c.Args.item(1).str(); ok && d.Kind == KObject && d.Call != nil {
-				if vt, ok := m.target(d.Call.Fn); ok && (vt == Global{"builtins", "vars"}) {
-					if bt, ok := m.target(d.Call.Args.item(0)); ok {
+				if vt, ok := m.targetDepth(d.Call.Fn, depth); ok && (vt == Global{"builtins", "vars"}) {
+					if bt, ok := m.targetDepth(d.Call.Args.item(0), depth); ok {
 						return joinAttr(bt, name), true
 					}
 				}
@@ -781,6 +817,16 @@ func (m *machine) call(fn, args, kw *Value, op Opcode, pos int64) *Value {
 	m.produced = true
 	res := &Value{Kind: KObject, Call: &Call{Fn: fn, Args: args, Kw: kw, Op: op, Pos: pos}}
 	t, ok := m.target(fn)
+	if !ok && fn.Kind == KObject && fn.Call != nil {
+		// operator.methodcaller(name, …)(obj) calls obj.name.
+		if gt, ok2 := m.target(fn.Call.Fn); ok2 && (gt.Module == "operator" || gt.Module == "_operator") && gt.Name == "methodcaller" {
+			if name, ok3 := fn.Call.Args.item(0).str(); ok3 {
+				if bt, ok3 := m.target(args.item(0)); ok3 {
+					t, ok = joinAttr(bt, name), true
+				}
+			}
+		}
+	}
 	if !ok {
 		m.find(RuleUnresolvedCall, LevelHigh, pos, Global{}, "", fmt.Sprintf("%s calls a value that is not a plain import: %s", op.Name(), clip(fn.Preview(), 80)), res.Preview())
 		m.scanArgs(args, pos, false)
@@ -798,12 +844,16 @@ func (m *machine) judgeCall(t Global, fn, args, kw *Value, pos int64, res *Value
 			m.markCalled(inner)
 		}
 	}
-	evidence := res.Preview()
 	if t.Name == "" {
+		evidence := res.Preview()
 		m.find(RuleUnresolvedCall, LevelHigh, pos, t, "", "calls the module object "+t.Module, evidence)
 		return
 	}
 	cls := m.pol.Classify(t)
+	evidence := ""
+	if cls.Verdict != Allowed && cls.Verdict != Indirect {
+		evidence = res.Preview()
+	}
 	switch cls.Verdict {
 	case Denied:
 		m.find(RuleDangerousCall, LevelCritical, pos, t, cls.Category, fmt.Sprintf("calls %s (%s)", t, categoryText(cls.Category)), evidence)
@@ -938,22 +988,22 @@ func (m *machine) nested(data string, pos int64, loader bool) {
 
 // judgeIndirect judges callables that are safe or not by their arguments.
 func (m *machine) judgeIndirect(kind string, t Global, args *Value, pos int64, res *Value) {
-	evidence := res.Preview()
+	evidence := func() string { return res.Preview() }
 	switch kind {
 	case "getattr":
 		name, ok := args.item(1).str()
 		if !ok {
-			m.find(RuleIndirect, LevelHigh, pos, t, "reflect", "getattr with an attribute name decided at load time", evidence)
+			m.find(RuleIndirect, LevelHigh, pos, t, "reflect", "getattr with an attribute name decided at load time", evidence())
 			return
 		}
 		if hasDunder("", name) {
-			m.find(RuleDunder, LevelCritical, pos, t, "dunder", fmt.Sprintf("getattr reaches the dunder attribute %q", name), evidence)
+			m.find(RuleDunder, LevelCritical, pos, t, "dunder", fmt.Sprintf("getattr reaches the dunder attribute %q", name), evidence())
 			return
 		}
 		bt, ok := m.target(args.item(0))
 		if !ok {
 			if args.item(0).Kind == KUnknown {
-				m.find(RuleIndirect, LevelMedium, pos, t, "reflect", fmt.Sprintf("getattr(%s) on a value the scanner cannot follow", clip(name, 40)), evidence)
+				m.find(RuleIndirect, LevelMedium, pos, t, "reflect", fmt.Sprintf("getattr(%s) on a value the scanner cannot follow", clip(name, 40)), evidence())
 			}
 			return
 		}
@@ -961,12 +1011,12 @@ func (m *machine) judgeIndirect(kind string, t Global, args *Value, pos int64, r
 		cls := m.pol.Classify(g)
 		switch cls.Verdict {
 		case Denied:
-			m.find(RuleDangerousCall, LevelCritical, pos, g, cls.Category, fmt.Sprintf("getattr reaches %s (%s)", g, categoryText(cls.Category)), evidence)
+			m.find(RuleDangerousCall, LevelCritical, pos, g, cls.Category, fmt.Sprintf("getattr reaches %s (%s)", g, categoryText(cls.Category)), evidence())
 		case Dunder:
-			m.find(RuleDunder, LevelCritical, pos, g, "dunder", "getattr reaches "+g.String(), evidence)
+			m.find(RuleDunder, LevelCritical, pos, g, "dunder", "getattr reaches "+g.String(), evidence())
 		case Unknown:
 			if bt.Name == "" || m.pol.Classify(bt).Verdict != Allowed {
-				m.find(RuleIndirect, LevelMedium, pos, g, "reflect", fmt.Sprintf("getattr reaches %s, which is in neither list", g), evidence)
+				m.find(RuleIndirect, LevelMedium, pos, g, "reflect", fmt.Sprintf("getattr reaches %s, which is in neither list", g), evidence())
 			}
 		}
 	case "partial":
@@ -983,11 +1033,11 @@ func (m *machine) judgeIndirect(kind string, t Global, args *Value, pos int64, r
 		for _, it := range args.Items {
 			s, ok := it.str()
 			if !ok {
-				m.find(RuleIndirect, LevelMedium, pos, t, "reflect", t.String()+" with an argument decided at load time", evidence)
+				m.find(RuleIndirect, LevelMedium, pos, t, "reflect", t.String()+" with an argument decided at load time", evidence())
 				continue
 			}
 			if hasDunder("", s) {
-				m.find(RuleDunder, LevelCritical, pos, t, "dunder", fmt.Sprintf("%s reaches the dunder attribute %q", t, s), evidence)
+				m.find(RuleDunder, LevelCritical, pos, t, "dunder", fmt.Sprintf("%s reaches the dunder attribute %q", t, s), evidence())
 			}
 			if t.Name == "methodcaller" {
 				break // further arguments are the call's arguments
@@ -1004,17 +1054,17 @@ func (m *machine) judgeIndirect(kind string, t Global, args *Value, pos int64, r
 			if !ok {
 				enc = "?"
 			}
-			m.find(RuleIndirect, LevelMedium, pos, t, "", fmt.Sprintf("_codecs.encode with the codec %q, which model files do not use", clip(enc, 40)), evidence)
+			m.find(RuleIndirect, LevelMedium, pos, t, "", fmt.Sprintf("_codecs.encode with the codec %q, which model files do not use", clip(enc, 40)), evidence())
 		}
 	}
 }
 
 // judgeTarget judges a value that a judged-by-arguments callable will call.
-func (m *machine) judgeTarget(v *Value, pos int64, what, evidence string) {
+func (m *machine) judgeTarget(v *Value, pos int64, what string, evidence func() string) {
 	g, ok := m.target(v)
 	if !ok {
 		if v.Kind != KNone {
-			m.find(RuleIndirect, LevelHigh, pos, Global{}, "", what+" a value that is not a plain import", evidence)
+			m.find(RuleIndirect, LevelHigh, pos, Global{}, "", what+" a value that is not a plain import", evidence())
 		}
 		return
 	}
@@ -1022,13 +1072,13 @@ func (m *machine) judgeTarget(v *Value, pos int64, what, evidence string) {
 	cls := m.pol.Classify(g)
 	switch cls.Verdict {
 	case Denied:
-		m.find(RuleDangerousCall, LevelCritical, pos, g, cls.Category, fmt.Sprintf("%s %s (%s)", what, g, categoryText(cls.Category)), evidence)
+		m.find(RuleDangerousCall, LevelCritical, pos, g, cls.Category, fmt.Sprintf("%s %s (%s)", what, g, categoryText(cls.Category)), evidence())
 	case Dunder:
-		m.find(RuleDunder, LevelCritical, pos, g, "dunder", what+" "+g.String(), evidence)
+		m.find(RuleDunder, LevelCritical, pos, g, "dunder", what+" "+g.String(), evidence())
 	case Unknown:
-		m.find(RuleUnknownCall, LevelMedium, pos, g, "", fmt.Sprintf("%s %s, which is in neither list", what, g), evidence)
+		m.find(RuleUnknownCall, LevelMedium, pos, g, "", fmt.Sprintf("%s %s, which is in neither list", what, g), evidence())
 	case Indirect:
-		m.find(RuleIndirect, LevelHigh, pos, g, "", fmt.Sprintf("%s %s, a reflective callable", what, g), evidence)
+		m.find(RuleIndirect, LevelHigh, pos, g, "", fmt.Sprintf("%s %s, a reflective callable", what, g), evidence())
 	}
 }
 
@@ -1088,20 +1138,22 @@ func (m *machine) mutate(target *Value, want Kind, method string, items []*Value
 // persistent judges a persistent id: PyTorch storages are expected.
 func (m *machine) persistent(pid *Value, pos int64) {
 	if pid.Kind == KTuple && len(pid.Items) >= 2 {
-		if tag, ok := pid.Items[0].str(); ok && tag == "storage" && pid.Items[1].Kind == KGlobal {
+		if tag, ok := pid.Items[0].str(); ok && tag == "storage" {
+			// ('storage', storage_type, key, location, numel): PyTorch's
+			// loader calls storage_type, so it must be an allowed type.
+			m.judgeTarget(pid.Items[1], pos, "the PyTorch storage reference (BINPERSID) names", func() string { return "persistent_load(" + pid.Preview() + ")" })
 			m.push(&Value{Kind: KObject})
 			return
 		}
-	}
-	if pid.Kind == KTuple && len(pid.Items) > 0 {
-		if tag, ok := pid.Items[0].str(); ok && (tag == "module" || tag == "storage") {
-			// torch legacy: ('module', type, source_file, source) — class source recorded by torch.save(model).
+		if tag, ok := pid.Items[0].str(); ok && tag == "module" {
+			// torch legacy: ('module', type, source_file, source): a class's
+			// source kept by torch.save(model) for a change warning.
 			m.push(&Value{Kind: KObject})
 			return
 		}
 	}
 	m.produced = true
-	m.find(RulePersistentID, LevelMedium, pos, Global{}, "", "persistent id that is not a PyTorch storage reference: what it loads depends on the loader", "persistent_load("+pid.Preview()+")")
+	m.find(RulePersistentID, LevelHigh, pos, Global{}, "", "PERSID/BINPERSID with a persistent id that is not a PyTorch storage reference: what it loads is up to the loader's persistent_load", "persistent_load("+pid.Preview()+")")
 	m.scanArgs(container(KTuple, []*Value{pid}), pos, false)
 	m.push(&Value{Kind: KObject})
 }
@@ -1110,6 +1162,9 @@ func (m *machine) persistent(pid *Value, pos int64) {
 func (m *machine) find(rule string, lvl Level, pos int64, g Global, cat, msg, evidence string) {
 	gs := ""
 	if g.Module != "" {
+		if m2, ok := py2Modules[g.Module]; ok {
+			g.Module = m2 // report what CPython's fix_imports really imports
+		}
 		gs = g.String()
 	}
 	m.add(Finding{Rule: rule, Level: lvl, Offset: pos, Global: gs, Category: cat, Message: m.prefix + msg, Evidence: evidence, Count: 1})

@@ -22,7 +22,8 @@ func Sniff(head []byte, complete bool) bool {
 		op, err := dec.Next()
 		if err != nil {
 			if err == io.EOF {
-				return false
+				// The window held only whole opcodes and the file goes on.
+				return !complete && n >= 8
 			}
 			// Ran off the end of the window with everything valid so far.
 			if !complete && op.Pos > int64(len(head))-256 && n >= 8 {

@@ -181,6 +181,7 @@ type machine struct {
 	altResumes []altView
 	prefix     string
 	midStream  bool
+	broken     bool // some stream could not be parsed to its end
 }
 
 var errUnderflow = errors.New("unpickling stack underflow")
@@ -209,7 +210,7 @@ func (m *machine) run(dec *Decoder, alt bool) {
 		b, err := dec.r.Peek(1)
 		if len(b) == 0 {
 			m.rep.End = dec.Pos()
-			m.rep.Complete = err == io.EOF || err == nil
+			m.rep.Complete = (err == io.EOF || err == nil) && !m.broken
 			return
 		}
 		start := dec.Pos()
@@ -230,6 +231,7 @@ func (m *machine) run(dec *Decoder, alt bool) {
 			m.rep.Streams++
 			continue
 		}
+		m.broken = true
 		if stream == 0 || m.produced {
 			var de *DecodeError
 			msg := err.Error()
@@ -240,7 +242,7 @@ func (m *machine) run(dec *Decoder, alt bool) {
 			}
 			m.find(RuleMalformed, LevelHigh, start, Global{}, "", msg+" (what came before was still scanned)", "")
 		}
-		if !m.resync(dec, &resyncs, start) {
+		if !m.resync(dec, &resyncs, dec.Pos()) {
 			return
 		}
 	}
@@ -249,6 +251,11 @@ func (m *machine) run(dec *Decoder, alt bool) {
 // resync looks for the next pickle after bytes that are not one, within a
 // bounded window; it reports the junk once.
 func (m *machine) resync(dec *Decoder, resyncs *int, junkAt int64) bool {
+	if b, _ := dec.r.Peek(1); len(b) == 0 {
+		m.rep.End = dec.Pos()
+		m.rep.Complete = true
+		return false
+	}
 	if *resyncs == 0 {
 		m.find(RuleTrailing, LevelLow, junkAt, Global{}, "", fmt.Sprintf("data at offset %d is not a pickle; searched for further pickles after it", junkAt), "")
 	}
@@ -265,7 +272,7 @@ func (m *machine) resync(dec *Decoder, resyncs *int, junkAt int64) bool {
 				dec.pos++
 			}
 			m.rep.End = dec.Pos()
-			m.rep.Complete = true
+			m.rep.Complete = !m.broken
 			return false
 		}
 		if b[0] == byte(PROTO) && b[1] >= 2 && b[1] <= 5 {

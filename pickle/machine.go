@@ -209,6 +209,12 @@ func (m *machine) run(dec *Decoder, alt bool) {
 		}
 		b, err := dec.r.Peek(1)
 		if len(b) == 0 {
+			if dec.frameEnd > dec.Pos() {
+				// CPython reads a whole frame before running any of it, so
+				// this pickle fails at its FRAME: malformed, fail closed.
+				m.broken = true
+				m.find(RuleMalformed, LevelHigh, dec.Pos(), Global{}, "", fmt.Sprintf("malformed pickle: a FRAME declares %d bytes past the end of the file", dec.frameEnd-dec.Pos()), "")
+			}
 			m.rep.End = dec.Pos()
 			m.rep.Complete = (err == io.EOF || err == nil) && !m.broken
 			return

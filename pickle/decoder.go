@@ -111,34 +111,42 @@ func (d *Decoder) errf(pos int64, op Opcode, format string, args ...any) error {
 // cleanly before an opcode, and a *DecodeError for anything malformed,
 // including a stream that ends inside an operand.
 func (d *Decoder) Next() (Op, error) {
+	var op Op
+	err := d.next(&op)
+	return op, err
+}
+
+// next is Next filling a caller's Op, which the machine reuses so that an
+// opcode costs no copy of the struct.
+func (d *Decoder) next(op *Op) error {
 	if d.frameEnd >= 0 && d.pos >= d.frameEnd {
 		d.frameEnd = -1
 	}
-	op := Op{Pos: d.pos, Bool: -1, AltResume: -1}
+	*op = Op{Pos: d.pos, Bool: -1, AltResume: -1}
 	b, err := d.r.ReadByte()
 	if err != nil {
 		if err == io.EOF {
 			if d.frameEnd >= 0 {
-				return op, d.errf(d.pos, 0, "stream ends inside a FRAME (%d bytes short)", d.frameEnd-d.pos)
+				return d.errf(d.pos, 0, "stream ends inside a FRAME (%d bytes short)", d.frameEnd-d.pos)
 			}
-			return op, io.EOF
+			return io.EOF
 		}
-		return op, err
+		return err
 	}
 	d.pos++
 	op.Code = Opcode(b)
 	info := opTable[b]
 	if info == nil {
-		return op, &DecodeError{Pos: op.Pos, Msg: fmt.Sprintf("invalid opcode byte 0x%02x", b)}
+		return &DecodeError{Pos: op.Pos, Msg: fmt.Sprintf("invalid opcode byte 0x%02x", b)}
 	}
 	hdrEnd := int64(-1) // end of a length prefix, for frame checks on data operands
-	if err := d.operand(&op, info.arg, &hdrEnd); err != nil {
-		return op, err
+	if err := d.operand(op, info.arg, &hdrEnd); err != nil {
+		return err
 	}
 	op.End = d.pos
 	if op.Code == FRAME {
 		if op.Int < 0 || !op.IntOK {
-			return op, d.errf(op.Pos, op.Code, "frame length %s too large", op.Big)
+			return d.errf(op.Pos, op.Code, "frame length %s too large", op.Big)
 		}
 		if d.frameEnd >= 0 && op.Pos < d.frameEnd {
 			op.FrameIssue = fmt.Sprintf("FRAME opened at offset %d inside the frame that ends at %d", op.Pos, d.frameEnd)
@@ -150,7 +158,7 @@ func (d *Decoder) Next() (Op, error) {
 		}
 		d.frameEnd = d.pos + op.Int
 		d.frameLen = op.Int
-		return op, nil
+		return nil
 	}
 	if d.frameEnd >= 0 && op.End > d.frameEnd {
 		op.FrameIssue = fmt.Sprintf("%s at offset %d runs %d bytes past the FRAME end at %d", info.name, op.Pos, op.End-d.frameEnd, d.frameEnd)
@@ -166,7 +174,7 @@ func (d *Decoder) Next() (Op, error) {
 		}
 		d.frameEnd = -1
 	}
-	return op, nil
+	return nil
 }
 
 func (d *Decoder) operand(op *Op, kind argKind, hdrEnd *int64) error {
@@ -390,11 +398,11 @@ func (d *Decoder) fixed(op *Op, n int) ([]byte, error) {
 		}
 		return nil, err
 	}
-	var buf [8]byte
-	copy(buf[:], b)
+	// Discarding bytes that are already buffered does not refill the
+	// buffer, so b stays valid until the next read: no allocation per operand.
 	d.r.Discard(n)
 	d.pos += int64(n)
-	return buf[:n], nil
+	return b, nil
 }
 
 // data reads an n-byte operand, keeping it whole when n ≤ keep and only a

@@ -298,8 +298,9 @@ func (m *machine) resync(dec *Decoder, resyncs *int, junkAt int64) bool {
 func (m *machine) stream(dec *Decoder, midStream bool) error {
 	m.resetStream()
 	m.midStream = midStream
+	var op Op
 	for {
-		op, err := dec.Next()
+		err := dec.next(&op)
 		if err != nil {
 			if err == io.EOF {
 				return &DecodeError{Pos: dec.Pos(), Msg: "stream ends before STOP"}

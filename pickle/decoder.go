@@ -46,9 +46,10 @@ type Op struct {
 
 // DecodeError says the stream is not a valid pickle at Pos.
 type DecodeError struct {
-	Pos int64
-	Op  string
-	Msg string
+	Pos       int64
+	Op        string
+	Msg       string
+	Truncated bool // the input ended inside an opcode or operand
 }
 
 func (e *DecodeError) Error() string {
@@ -127,7 +128,7 @@ func (d *Decoder) next(op *Op) error {
 	if err != nil {
 		if err == io.EOF {
 			if d.frameEnd >= 0 {
-				return d.errf(d.pos, 0, "stream ends inside a FRAME (%d bytes short)", d.frameEnd-d.pos)
+				return &DecodeError{Pos: d.pos, Msg: fmt.Sprintf("stream ends inside a FRAME (%d bytes short)", d.frameEnd-d.pos), Truncated: true}
 			}
 			return io.EOF
 		}
@@ -386,7 +387,7 @@ func (d *Decoder) operand(op *Op, kind argKind, hdrEnd *int64) error {
 }
 
 func (d *Decoder) eof(op *Op, what string) error {
-	return d.errf(op.Pos, op.Code, "stream ends inside the operand (%s)", what)
+	return &DecodeError{Pos: op.Pos, Op: op.Code.Name(), Msg: fmt.Sprintf("stream ends inside the operand (%s)", what), Truncated: true}
 }
 
 // fixed reads an n-byte (n ≤ 8) operand.

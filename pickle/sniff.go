@@ -2,19 +2,24 @@ package pickle
 
 import (
 	"bytes"
+	"errors"
 	"io"
 )
 
 // Sniff reports whether head, the first bytes of a file, is the start of a
-// pickle. complete says head is the whole file. Protocol 2+ pickles start
-// with PROTO; protocol 0/1 pickles have no magic, so head must decode as
-// opcodes and either reach STOP, fill the window, or import a name.
+// pickle. complete says head is the whole file. Protocol 0/1 pickles have no
+// magic and even PROTO is two common bytes, so head must also decode as
+// opcodes: reach STOP, import a name, or run valid to the end of the window.
+// Bytes that fail before any of that would stop the unpickler before it did
+// anything, so they are not called a pickle.
 func Sniff(head []byte, complete bool) bool {
-	if len(head) >= 2 && head[0] == byte(PROTO) && head[1] <= 5 {
-		return true
-	}
+	proto := len(head) >= 2 && head[0] == byte(PROTO) && head[1] <= 5
 	if len(head) == 0 || !Opcode(head[0]).Valid() {
 		return false
+	}
+	minOps := 8
+	if proto {
+		minOps = 3
 	}
 	dec := NewDecoder(bytes.NewReader(head), 0, int64(len(head)))
 	n := 0
@@ -23,13 +28,14 @@ func Sniff(head []byte, complete bool) bool {
 		if err != nil {
 			if err == io.EOF {
 				// The window held only whole opcodes and the file goes on.
-				return !complete && n >= 8
+				return !complete && n >= minOps
 			}
-			// Ran off the end of the window with everything valid so far.
-			if !complete && op.Pos > int64(len(head))-256 && n >= 8 {
-				return true
+			var de *DecodeError
+			if errors.As(err, &de) && de.Truncated && !complete {
+				// An operand runs past the window: valid so far.
+				return proto || n >= minOps
 			}
-			return false
+			return proto && n >= minOps
 		}
 		n++
 		switch op.Code {
@@ -37,6 +43,10 @@ func Sniff(head []byte, complete bool) bool {
 			return n >= 2
 		case GLOBAL, INST:
 			if identifier(op.Str) && identifier(op.Str2) {
+				return true
+			}
+		case STACK_GLOBAL:
+			if proto {
 				return true
 			}
 		}

@@ -140,13 +140,18 @@ func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
 		}
 		total += len(art.Files)
 		for _, sk := range art.Skipped {
-			fr := scan.FileResult{Path: display(art, sk.Path), Format: "link", Findings: []scan.Finding{}}
+			fr := scan.FileResult{Path: display(art, sk.Path), Format: sk.Kind, Findings: []scan.Finding{}}
 			f := scan.Finding{Rule: scan.RuleSkipped, Severity: scan.Info, Path: fr.Path, Offset: -1, Message: sk.Reason, Count: 1}
-			if sk.Escapes {
+			switch {
+			case sk.Kind == "unreadable":
+				fr.Error = fr.Path + ": " + sk.Reason // could not complete, not a finding
+			case sk.Escapes:
 				f.Rule, f.Severity = scan.RuleLinkEscapes, scan.Medium
 				f.Message += "; scan the link's target itself if it belongs to the model"
+				fr.Findings = append(fr.Findings, f)
+			default:
+				fr.Findings = append(fr.Findings, f)
 			}
-			fr.Findings = append(fr.Findings, f)
 			scan.Finish(&fr, cfg.Overrides)
 			tr.Files = append(tr.Files, fr)
 		}
@@ -206,7 +211,10 @@ func (r *Result) summarize() {
 		}
 		sort.SliceStable(t.Files, func(i, j int) bool { return t.Files[i].Path < t.Files[j].Path })
 		for _, f := range t.Files {
-			if f.Format == "link" {
+			if isSkipped(f.Format) {
+				if f.Error != "" {
+					s.Errors++
+				}
 				for _, fd := range f.Findings {
 					s.Findings[fd.Severity.String()] += 1
 				}
@@ -243,4 +251,10 @@ func (r *Result) summarize() {
 	default:
 		r.Verdict = "pass"
 	}
+}
+
+// isSkipped reports whether a file result stands for an entry the source
+// did not hand out (a link, a special file).
+func isSkipped(format string) bool {
+	return format == "link" || format == "special" || format == "unreadable"
 }

@@ -88,7 +88,8 @@ var py2Modules = map[string]string{
 // Policy classifies globals: an exact allowlist, a denylist of exact names
 // and whole modules, and the judged-by-arguments set.
 type Policy struct {
-	allow      map[Global]bool
+	allow      map[Global]bool // built-in, measured: may beat a built-in module deny
+	extraAllow map[Global]bool // from a policy file: never beats any deny rule
 	denyExact  map[Global]string
 	denyModule map[string]string
 }
@@ -159,11 +160,11 @@ func readRules(name string, fields int, add func([]string) error) error {
 
 // Extend returns a copy of p with extra allowed and denied globals. A denied
 // entry whose Name is "*" denies the whole module and its submodules.
-// Extra allowed globals never override a deny rule.
+// Extra allowed globals never override a deny rule, built-in or extra.
 func (p *Policy) Extend(allow, deny []Global) *Policy {
-	q := &Policy{allow: make(map[Global]bool, len(p.allow)+len(allow)), denyExact: make(map[Global]string, len(p.denyExact)+len(deny)), denyModule: make(map[string]string, len(p.denyModule))}
-	for k, v := range p.allow {
-		q.allow[k] = v
+	q := &Policy{allow: p.allow, extraAllow: map[Global]bool{}, denyExact: map[Global]string{}, denyModule: map[string]string{}}
+	for k, v := range p.extraAllow {
+		q.extraAllow[k] = v
 	}
 	for k, v := range p.denyExact {
 		q.denyExact[k] = v
@@ -172,7 +173,7 @@ func (p *Policy) Extend(allow, deny []Global) *Policy {
 		q.denyModule[k] = v
 	}
 	for _, g := range allow {
-		q.allow[g] = true
+		q.extraAllow[g] = true
 	}
 	for _, g := range deny {
 		if g.Name == "*" {
@@ -198,13 +199,14 @@ func (p *Policy) Classify(g Global) Class {
 		return Class{Verdict: Indirect, Category: kind}
 	}
 	rule, cat, denied := p.denied(mod, name)
-	allowed := p.allow[ng] || p.allow[g]
-	// An exact allowlist entry beats a whole-module deny rule (uuid.UUID is
-	// data, uuid._popen is not) but never an exact deny rule.
-	if denied && !(allowed && strings.HasSuffix(rule, " *")) {
+	builtin := p.allow[ng] || p.allow[g]
+	// A measured built-in allowlist entry beats a built-in whole-module deny
+	// rule (uuid.UUID is data, uuid._popen is not) but never an exact deny
+	// rule, and a policy file's allow entries beat nothing.
+	if denied && !(builtin && strings.HasSuffix(rule, " *") && cat != "policy") {
 		return Class{Verdict: Denied, Category: cat, Rule: rule}
 	}
-	if allowed {
+	if builtin || p.extraAllow[ng] || p.extraAllow[g] {
 		return Class{Verdict: Allowed}
 	}
 	if hasDunder(mod, name) {

@@ -2,17 +2,19 @@ package pickle
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 )
 
-// Sniff reports whether head, the first bytes of a file, is the start of a
-// pickle. complete says head is the whole file. Protocol 0/1 pickles have no
-// magic and even PROTO is two common bytes, so head must also decode as
-// opcodes: reach STOP, import a name, or run valid to the end of the window.
-// Bytes that fail before any of that would stop the unpickler before it did
-// anything, so they are not called a pickle.
-func Sniff(head []byte, complete bool) bool {
+// Sniff reports whether head, the first bytes of a file of size bytes, is
+// the start of a pickle. Protocol 0/1 pickles have no magic and even PROTO is
+// two common bytes, so head must also decode as opcodes: reach STOP, import a
+// name, or run valid to the end of the window (or of the file). Bytes that
+// fail before any of that would stop the unpickler before it did anything,
+// so they are not called a pickle.
+func Sniff(head []byte, size int64) bool {
+	complete := int64(len(head)) >= size
 	proto := len(head) >= 2 && head[0] == byte(PROTO) && head[1] <= 5
 	if len(head) == 0 || !Opcode(head[0]).Valid() {
 		return false
@@ -23,17 +25,23 @@ func Sniff(head []byte, complete bool) bool {
 	}
 	dec := NewDecoder(bytes.NewReader(head), 0, int64(len(head)))
 	n := 0
+	var prev [2]Opcode
 	for {
 		op, err := dec.Next()
 		if err != nil {
 			if err == io.EOF {
-				// The window held only whole opcodes and the file goes on.
-				return !complete && n >= minOps
+				// Whole opcodes to the end of the window, or a whole file
+				// that ends without STOP (the unpickler runs it, then fails).
+				return n >= minOps || (complete && n >= 3)
 			}
 			var de *DecodeError
 			if errors.As(err, &de) && de.Truncated && !complete {
-				// An operand runs past the window: valid so far.
-				return proto || n >= minOps
+				// An operand runs past the window: valid so far. A first
+				// operand that long must fit in the file and be a value.
+				if proto || n >= minOps {
+					return true
+				}
+				return n == 0 && firstValueFits(head, size)
 			}
 			return proto && n >= minOps
 		}
@@ -46,11 +54,48 @@ func Sniff(head []byte, complete bool) bool {
 				return true
 			}
 		case STACK_GLOBAL:
-			if proto {
+			// Two strings, then STACK_GLOBAL: an import, with or without PROTO.
+			if proto || (isString(prev[0]) && isString(prev[1])) {
 				return true
 			}
 		}
+		prev[0], prev[1] = prev[1], op.Code
 	}
+}
+
+func isString(o Opcode) bool {
+	switch o {
+	case SHORT_BINUNICODE, BINUNICODE, BINUNICODE8, STRING, BINSTRING, SHORT_BINSTRING, UNICODE:
+		return true
+	}
+	return false
+}
+
+// firstValueFits reports whether head starts with a string or bytes opcode
+// whose operand, longer than the sniff window, fits in the file.
+func firstValueFits(head []byte, size int64) bool {
+	if len(head) < 2 {
+		return false
+	}
+	switch Opcode(head[0]) {
+	case STRING:
+		return head[1] == '\'' || head[1] == '"'
+	case UNICODE:
+		return true
+	case BINUNICODE, BINBYTES, BINSTRING:
+		if len(head) < 5 {
+			return false
+		}
+		n := int64(binary.LittleEndian.Uint32(head[1:5]))
+		return n <= size-5
+	case BINUNICODE8, BINBYTES8, BYTEARRAY8:
+		if len(head) < 9 {
+			return false
+		}
+		n := binary.LittleEndian.Uint64(head[1:9])
+		return n <= uint64(size-9)
+	}
+	return false
 }
 
 // identifier reports whether s looks like a dotted Python name.

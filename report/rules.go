@@ -37,7 +37,7 @@ var Rules = []RuleDoc{
 	{scan.RuleExtensionMismatch, "Extension and content disagree", "The file's name promises one format and its content is another (a pickle named .json). Loaders that sniff content will treat it as what it really is."},
 	{scan.RuleLinkEscapes, "Link out of the scanned root", "A symbolic link leads outside the scanned directory. hallmark does not follow it, so its target was not scanned; a loader would read it."},
 	{scan.RuleSkipped, "Entry skipped", "A link inside the root (its target is scanned under its own path) or a special file (device, FIFO, socket)."},
-	{scan.RuleUnreadable, "File could not be read", "An I/O error prevented the scan."},
+	{scan.RulePolyglot, "Pickle polyglot", "The file carries another format's magic (GGUF, safetensors, zip…) and is also a valid pickle. Tools that trust the magic skip it; loaders that sniff content (joblib, pickle.load on any file) run the pickle. hallmark scans it as a pickle."},
 }
 
 func ruleDoc(id string) RuleDoc {

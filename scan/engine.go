@@ -43,19 +43,18 @@ func (e *Engine) File(ctx context.Context, f source.File, display string) FileRe
 	res := FileResult{Path: display, Size: f.Size, Format: FormatUnknown, Findings: []Finding{}}
 	r, err := f.Open()
 	if err != nil {
-		res.Error = fmt.Sprintf("%s: %v", display, err)
-		return res
+		return e.failed(res, err)
 	}
 	defer r.Close()
 
 	head := make([]byte, min(int64(e.cfg.Limits.SniffBytes), f.Size))
 	n, err := r.ReadAt(head, 0)
 	if err != nil && err != io.EOF {
-		res.Error = fmt.Sprintf("%s: %v", display, err)
-		return res
+		return e.failed(res, err)
 	}
 	head = head[:n]
-	res.Format = Sniff(head, int64(n) >= f.Size)
+	var magic string
+	res.Format, magic = Sniff(head, f.Size)
 
 	h := sha256.New()
 	body := io.TeeReader(&ctxReader{ctx: ctx, r: io.NewSectionReader(r, 0, f.Size)}, h)
@@ -71,14 +70,16 @@ func (e *Engine) File(ctx context.Context, f source.File, display string) FileRe
 		}
 		res.add(Finding{Rule: RuleNotScanned, Severity: Info, Offset: -1, Message: "not scanned: " + what + " (its bytes still count in hashes)"})
 	}
+	if magic != "" {
+		res.add(Finding{Rule: RulePolyglot, Severity: Medium, Offset: 0, Message: fmt.Sprintf("the file starts like %s but is also a valid pickle: a loader that sniffs content runs the pickle", magic)})
+	}
 	if kind, ok := extensionMismatch(display, res.Format); ok {
 		res.add(Finding{Rule: RuleExtensionMismatch, Severity: Medium, Offset: 0, Message: fmt.Sprintf("named like %s but its content is a %s", kind, res.Format)})
 	}
 	// The rest of the bytes (all of them for files no scanner read) go
 	// through the hash in the same pass.
 	if _, err := io.Copy(io.Discard, body); err != nil {
-		res.Error = fmt.Sprintf("%s: reading: %v", display, err)
-		return res
+		return e.failed(res, err)
 	}
 	res.SHA256 = hex.EncodeToString(h.Sum(nil))
 	e.finish(&res)
@@ -91,6 +92,14 @@ func (r *FileResult) add(f Finding) {
 		f.Count = 1
 	}
 	r.Findings = append(r.Findings, f)
+}
+
+// failed records an I/O error: the run could not complete for this file.
+// Findings made before the error stay.
+func (e *Engine) failed(res FileResult, err error) FileResult {
+	res.Error = fmt.Sprintf("%s: %v", res.Path, err)
+	e.finish(&res)
+	return res
 }
 
 // finish applies severity overrides, orders findings and sets the verdict.

@@ -7,7 +7,7 @@ const (
 	RuleExtensionMismatch = "file/extension-mismatch"    // content and file name disagree
 	RuleLinkEscapes       = "file/link-outside-root"     // a link that leaves the scanned root
 	RuleSkipped           = "file/skipped"               // a link inside the root or a special file
-	RuleUnreadable        = "file/unreadable"            // the file could not be read
+	RulePolyglot          = "file/polyglot"              // valid as a pickle and as another format
 )
 
 // Finding is one result about one file.

@@ -34,9 +34,22 @@ var containers = map[string]bool{
 	FormatLz4: true, Format7z: true, FormatTar: true, FormatNumpy: true,
 }
 
-// Sniff decides a file's format from its first bytes; the name is never
-// consulted. complete says head is the whole file.
-func Sniff(head []byte, complete bool) string {
+// Sniff decides a file's format from its first bytes and its size; the name
+// is never consulted. A pickle is recognised before any other format, since
+// the unpickler does not care what else the bytes look like; magic is
+// returned too when the bytes also carry another format's magic (a polyglot).
+func Sniff(head []byte, size int64) (format, magic string) {
+	magic = sniffMagic(head)
+	if pickle.Sniff(head, size) {
+		return FormatPickle, magic
+	}
+	if magic == "" {
+		return FormatUnknown, ""
+	}
+	return magic, ""
+}
+
+func sniffMagic(head []byte) string {
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		return FormatZip
@@ -62,10 +75,8 @@ func Sniff(head []byte, complete bool) string {
 		return FormatTar
 	case isSafetensors(head):
 		return FormatSafetensors
-	case pickle.Sniff(head, complete):
-		return FormatPickle
 	}
-	return FormatUnknown
+	return ""
 }
 
 func isSafetensors(head []byte) bool {

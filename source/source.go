@@ -28,6 +28,7 @@ type Reader interface {
 // Skipped is a path the provider did not hand out as a file, and why.
 type Skipped struct {
 	Path   string
+	Kind   string // "link", "special" (device, FIFO, socket) or "unreadable"
 	Reason string
 	// Escapes is set for links that lead outside the root: content the
 	// loader would read but that was not scanned.

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/hallmarkdev/hallmark/source"
 )
@@ -60,7 +60,7 @@ func Open(ctx context.Context, target string, maxFiles int) (*source.Artifact, e
 			return ctxErr
 		}
 		if err != nil {
-			art.Skipped = append(art.Skipped, source.Skipped{Path: p, Reason: "unreadable: " + err.Error()})
+			art.Skipped = append(art.Skipped, source.Skipped{Path: p, Kind: "unreadable", Reason: "unreadable: " + err.Error()})
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -77,12 +77,12 @@ func Open(ctx context.Context, target string, maxFiles int) (*source.Artifact, e
 			art.Skipped = append(art.Skipped, link(abs, p))
 			return nil
 		case !mode.IsRegular():
-			art.Skipped = append(art.Skipped, source.Skipped{Path: p, Reason: "not a regular file (" + mode.Type().String() + ")"})
+			art.Skipped = append(art.Skipped, source.Skipped{Path: p, Kind: "special", Reason: "not a regular file (" + mode.Type().String() + "): skipped, never opened"})
 			return nil
 		}
 		info, err := d.Info()
 		if err != nil {
-			art.Skipped = append(art.Skipped, source.Skipped{Path: p, Reason: "unreadable: " + err.Error()})
+			art.Skipped = append(art.Skipped, source.Skipped{Path: p, Kind: "unreadable", Reason: "unreadable: " + err.Error()})
 			return nil
 		}
 		if maxFiles > 0 && len(art.Files) >= maxFiles {
@@ -100,33 +100,45 @@ func Open(ctx context.Context, target string, maxFiles int) (*source.Artifact, e
 
 // link classifies a symbolic link found in the tree. Links are never
 // followed: a target inside the root is scanned under its own path, one
-// outside it is reported.
+// outside it is reported. The link is resolved by the file system, not
+// lexically, so "y/../x" through another link is judged where it leads.
 func link(root, p string) source.Skipped {
-	dest, err := os.Readlink(filepath.Join(root, filepath.FromSlash(p)))
+	full := filepath.Join(root, filepath.FromSlash(p))
+	dest, err := os.Readlink(full)
 	if err != nil {
-		return source.Skipped{Path: p, Reason: "unreadable link: " + err.Error(), Escapes: true}
+		return source.Skipped{Path: p, Kind: "link", Reason: "unreadable link: " + err.Error(), Escapes: true}
 	}
-	full := dest
-	if !filepath.IsAbs(dest) {
-		full = filepath.Join(root, filepath.FromSlash(path.Dir(p)), dest)
+	resolved, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		// Broken now; judge where it points, since its target may appear
+		// before the model is loaded.
+		resolved = dest
+		if !filepath.IsAbs(dest) {
+			resolved = filepath.Join(filepath.Dir(full), dest)
+		}
+		if outside(root, resolved) {
+			return source.Skipped{Path: p, Kind: "link", Reason: fmt.Sprintf("broken symbolic link to %s, outside the root: not followed, not scanned", dest), Escapes: true}
+		}
+		return source.Skipped{Path: p, Kind: "link", Reason: fmt.Sprintf("broken symbolic link to %s: nothing to read", dest)}
 	}
-	if resolved, err := filepath.EvalSymlinks(full); err == nil {
-		full = resolved
+	if outside(root, resolved) {
+		return source.Skipped{Path: p, Kind: "link", Reason: fmt.Sprintf("symbolic link to %s, which resolves outside the root: not followed, not scanned", dest), Escapes: true}
 	}
-	rel, err := filepath.Rel(root, full)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return source.Skipped{Path: p, Reason: fmt.Sprintf("symbolic link to %s, outside the root: not followed, not scanned", dest), Escapes: true}
-	}
-	return source.Skipped{Path: p, Reason: fmt.Sprintf("symbolic link to %s inside the root: its target is scanned under its own path", dest)}
+	return source.Skipped{Path: p, Kind: "link", Reason: fmt.Sprintf("symbolic link to %s inside the root: its target is scanned under its own path", dest)}
+}
+
+func outside(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel)
 }
 
 func opener(dir, name string) func() (source.Reader, error) {
 	return func() (source.Reader, error) {
-		f, err := os.Open(filepath.Join(dir, name))
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		if err != nil {
 			return nil, err
 		}
-		return f, nil
+		return regular(f, name)
 	}
 }
 
@@ -139,15 +151,21 @@ func rootOpener(root, p string) func() (source.Reader, error) {
 			return nil, err
 		}
 		defer r.Close()
-		f, err := r.Open(filepath.FromSlash(p))
+		// O_NONBLOCK: a FIFO swapped in after the walk must not block the
+		// open; on a regular file the flag changes nothing.
+		f, err := r.OpenFile(filepath.FromSlash(p), os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		if err != nil {
 			return nil, err
 		}
-		st, err := f.Stat()
-		if err != nil || !st.Mode().IsRegular() {
-			f.Close()
-			return nil, fmt.Errorf("%s: no longer a regular file", p)
-		}
-		return f, nil
+		return regular(f, p)
 	}
+}
+
+func regular(f *os.File, p string) (source.Reader, error) {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: no longer a regular file", p)
+	}
+	return f, nil
 }

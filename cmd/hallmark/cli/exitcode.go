@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/hallmarkdev/hallmark/source"
 )
 
 // Exit codes: the one place they are defined (README "Exit codes").
@@ -36,7 +38,9 @@ func (e *incompleteError) Error() string { return e.err.Error() }
 func (e *incompleteError) Unwrap() error { return e.err }
 
 // exitCode maps a command's error to the process exit code and prints it.
-func exitCode(err error, stderr io.Writer) int {
+// ran says whether a command's RunE started: an error before that (unknown
+// command or flag, wrong number of arguments) is a usage error.
+func exitCode(err error, ran bool, stderr io.Writer) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -45,20 +49,11 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	msg := strings.TrimSpace(err.Error())
 	var ue *usageError
-	if errors.As(err, &ue) || isCobraUsage(msg) {
+	var sue *source.UsageError
+	if !ran || errors.As(err, &ue) || errors.As(err, &sue) {
 		fmt.Fprintf(stderr, "hallmark: %s\nhallmark: hint: see 'hallmark --help'\n", msg)
 		return ExitUsage
 	}
 	fmt.Fprintf(stderr, "hallmark: %s\n", msg)
 	return ExitIncomplete
-}
-
-// isCobraUsage recognises cobra's own argument and flag errors.
-func isCobraUsage(msg string) bool {
-	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "flag needs an argument", "invalid argument", "requires at least", "accepts at most", "accepts ", "bad flag syntax", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }

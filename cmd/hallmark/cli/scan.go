@@ -88,7 +88,12 @@ evaluating anything.`,
 				return err
 			}
 			if err := writeReport(cmd, o.Output, o.Format, res); err != nil {
-				return &incompleteError{err}
+				if res.Failed() {
+					// A finding beats an error: say what failed, exit 1.
+					fmt.Fprintf(stderr, "hallmark: writing the report: %v\n", err)
+					return errPolicyFailed
+				}
+				return &incompleteError{fmt.Errorf("writing the report: %w", err)}
 			}
 			return outcome(stderr, res)
 		},

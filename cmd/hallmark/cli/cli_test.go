@@ -1,0 +1,134 @@
+package cli_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/hallmarkdev/hallmark/cmd/hallmark/cli"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"hallmark": func() { os.Exit(cli.Main(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// fixtures are copied into every script's work directory before it runs
+// (binary pickles do not fit txtar archives). Source → name in $WORK:
+//
+//	examples/sample-model/{README.md,config.json,model.pkl} → sample-model/
+//	testdata/pickles/malicious/g_os_system_p2.pkl            → os_system.pkl            (critical: os.system call)
+//	testdata/pickles/malicious/g_sleepy_unknown_function_p2.pkl → sleepy.pkl           (medium: mylib.patch_weights call)
+//	testdata/pickles/benign/numpy_0d_p2.pkl                  → benign.pkl               (clean)
+var fixtures = []struct{ src, dst string }{
+	{"../../../examples/sample-model/README.md", "sample-model/README.md"},
+	{"../../../examples/sample-model/config.json", "sample-model/config.json"},
+	{"../../../examples/sample-model/model.pkl", "sample-model/model.pkl"},
+	{"../../../testdata/pickles/malicious/g_os_system_p2.pkl", "os_system.pkl"},
+	{"../../../testdata/pickles/malicious/g_sleepy_unknown_function_p2.pkl", "sleepy.pkl"},
+	{"../../../testdata/pickles/benign/numpy_0d_p2.pkl", "benign.pkl"},
+}
+
+func TestScript(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: filepath.Join("testdata", "script"),
+		Setup: func(env *testscript.Env) error {
+			for _, f := range fixtures {
+				if err := copyFile(f.src, filepath.Join(env.WorkDir, filepath.FromSlash(f.dst))); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// exits N prog args...: run prog and require exit status N
+			// (stdout and stderr are kept for the following commands).
+			"exits": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 {
+					ts.Fatalf("usage: exits N prog [args...]")
+				}
+				want, err := strconv.Atoi(args[0])
+				if err != nil {
+					ts.Fatalf("exits: %v", err)
+				}
+				got := 0
+				if err := ts.Exec(args[1], args[2:]...); err != nil {
+					var ee *exec.ExitError
+					if !errors.As(err, &ee) {
+						ts.Fatalf("exits: %v", err)
+					}
+					got = ee.ExitCode()
+				}
+				if got != want {
+					ts.Fatalf("exit status %d, want %d", got, want)
+				}
+			},
+			// mkfifo path: create a named pipe.
+			"mkfifo": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: mkfifo path")
+				}
+				ts.Check(syscall.Mkfifo(ts.MkAbs(args[0]), 0o644))
+			},
+			// writeq file 'chunk'...: write the concatenated chunks, each read
+			// with Go escapes (\x00, \n...), to file.
+			"writeq": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 {
+					ts.Fatalf("usage: writeq file chunk...")
+				}
+				var b []byte
+				for _, a := range args[1:] {
+					s, err := strconv.Unquote(`"` + a + `"`)
+					ts.Check(err)
+					b = append(b, s...)
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
+			},
+			// jsonvalid file: file (or stdout/stderr) holds one JSON document.
+			"jsonvalid": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: jsonvalid file")
+				}
+				var v any
+				err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &v)
+				switch {
+				case neg && err == nil:
+					ts.Fatalf("%s is valid JSON", args[0])
+				case !neg && err != nil:
+					ts.Fatalf("%s: %v", args[0], err)
+				}
+			},
+		},
+	})
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("fixture: %w", err)
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

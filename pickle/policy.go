@@ -209,6 +209,12 @@ func (p *Policy) Classify(g Global) Class {
 	if builtin || p.extraAllow[ng] || p.extraAllow[g] {
 		return Class{Verdict: Allowed}
 	}
+	if (mod == "__torch__" || strings.HasPrefix(mod, "__torch__.")) && !hasDunder("", name) {
+		// TorchScript class names: torch.jit.load resolves them in its own
+		// compilation unit, never by a Python import; plain pickle.load
+		// cannot import them at all.
+		return Class{Verdict: Allowed, Category: "torchscript"}
+	}
 	if hasDunder(mod, name) {
 		return Class{Verdict: Dunder, Category: "dunder"}
 	}

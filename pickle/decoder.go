@@ -684,3 +684,37 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// Skip discards n raw bytes that are not opcodes (joblib writes array data
+// inside the pickle stream), without allocating them.
+func (d *Decoder) Skip(n int64) error {
+	for n > 0 {
+		chunk := n
+		if chunk > 1<<30 {
+			chunk = 1 << 30
+		}
+		k, err := d.r.Discard(int(chunk))
+		d.pos += int64(k)
+		n -= int64(k)
+		if err != nil {
+			if err == io.EOF {
+				return &DecodeError{Pos: d.pos, Msg: fmt.Sprintf("stream ends %d bytes before the end of raw array data", n), Truncated: true}
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// RawByte reads one raw byte that is not an opcode.
+func (d *Decoder) RawByte() (byte, error) {
+	b, err := d.r.ReadByte()
+	if err != nil {
+		if err == io.EOF {
+			return 0, &DecodeError{Pos: d.pos, Msg: "stream ends inside raw array data", Truncated: true}
+		}
+		return 0, err
+	}
+	d.pos++
+	return b, nil
+}

@@ -48,6 +48,7 @@ const (
 	RuleLimit           = "pickle/limit-exceeded"   // a cap was reached: coverage is incomplete
 	RuleTrailing        = "pickle/trailing-data"    // bytes after the last pickle that are not a pickle
 	RuleNested          = "pickle/nested-pickle"    // a pickle inside a pickle operand
+	RuleJoblib          = "pickle/joblib-framing"   // joblib raw array data that cannot be framed
 )
 
 // Finding is one thing the engine reports about a pickle stream.

@@ -102,33 +102,17 @@ func Scan(r io.Reader, opt Options) *Report {
 	m := &machine{opt: &opt, pol: opt.Policy, lim: opt.Limits, rep: &Report{}, findIdx: map[string]int{}, globals: map[string]bool{}}
 	m.run(NewDecoder(r, opt.Base, opt.Limits.MaxOperand), false)
 	for i, alt := range m.altResumes {
-		if i >= m.lim.MaxAltViews || opt.ReaderAt == nil || alt.at < opt.Base || (opt.Size > 0 && alt.at >= opt.Base+opt.Size) {
+		if i >= m.lim.MaxAltViews {
 			break
 		}
 		// The view of CPython's C unpickler after a FRAME violation: the
 		// opcode's operand is read from the frame end and parsing goes on
 		// from there, so what linear parsers saw as data is scanned too.
-		rest := int64(1<<62) - alt.at
-		if opt.Size > 0 {
-			rest = opt.Base + opt.Size - alt.at
-		}
-		var r io.Reader = io.NewSectionReader(opt.ReaderAt, alt.at-opt.Base, rest)
-		base := alt.at
-		if alt.operand {
-			r = io.MultiReader(strings.NewReader(string([]byte{byte(alt.op)})), r)
-			base--
-		}
-		sub := &machine{opt: m.opt, pol: m.pol, lim: m.lim, rep: &Report{}, findIdx: map[string]int{}, globals: map[string]bool{}, prefix: fmt.Sprintf("in the C-unpickler view from offset %d: ", alt.at)}
-		sub.run(NewDecoder(r, base, m.lim.MaxOperand), true)
-		for _, f := range sub.rep.Findings {
-			if f.Rule == RuleMalformed || f.Rule == RuleTrailing {
-				continue
-			}
-			m.add(f)
-		}
-		for g := range sub.globals {
-			m.globals[g] = true
-		}
+		m.altView(alt, fmt.Sprintf("in the C-unpickler view from offset %d: ", alt.at))
+	}
+	for _, alt := range m.joblibViews {
+		// pickle.load (not joblib) parses joblib's raw array bytes as opcodes.
+		m.altView(alt, fmt.Sprintf("in the pickle.load view (joblib reads raw array bytes there) from offset %d: ", alt.at))
 	}
 	rep := m.rep
 	for g := range m.globals {
@@ -154,6 +138,36 @@ type altView struct {
 	operand bool
 }
 
+// altView scans the stream again from alt.at as another loader would read
+// it; only what it imports and calls is kept, not its parse errors.
+func (m *machine) altView(alt altView, prefix string) {
+	opt := m.opt
+	if opt.ReaderAt == nil || alt.at < opt.Base || (opt.Size > 0 && alt.at >= opt.Base+opt.Size) {
+		return
+	}
+	rest := int64(1<<62) - alt.at
+	if opt.Size > 0 {
+		rest = opt.Base + opt.Size - alt.at
+	}
+	var r io.Reader = io.NewSectionReader(opt.ReaderAt, alt.at-opt.Base, rest)
+	base := alt.at
+	if alt.operand {
+		r = io.MultiReader(strings.NewReader(string([]byte{byte(alt.op)})), r)
+		base--
+	}
+	sub := &machine{opt: m.opt, pol: m.pol, lim: m.lim, rep: &Report{}, findIdx: map[string]int{}, globals: map[string]bool{}, prefix: prefix}
+	sub.run(NewDecoder(r, base, m.lim.MaxOperand), true)
+	for _, f := range sub.rep.Findings {
+		if f.Rule == RuleMalformed || f.Rule == RuleTrailing {
+			continue
+		}
+		m.add(f)
+	}
+	for g := range sub.globals {
+		m.globals[g] = true
+	}
+}
+
 type ref struct {
 	pos    int64
 	called bool
@@ -175,13 +189,15 @@ type machine struct {
 	degraded  bool
 	lastStrs  [2]*Value
 
-	findIdx    map[string]int
-	dropped    int
-	globals    map[string]bool
-	altResumes []altView
-	prefix     string
-	midStream  bool
-	broken     bool // some stream could not be parsed to its end
+	findIdx     map[string]int
+	dropped     int
+	globals     map[string]bool
+	altResumes  []altView
+	joblibViews []altView // where raw joblib array data starts
+	prefix      string
+	midStream   bool
+	dec         *Decoder
+	broken      bool // some stream could not be parsed to its end
 }
 
 var errUnderflow = errors.New("unpickling stack underflow")
@@ -221,6 +237,10 @@ func (m *machine) run(dec *Decoder, alt bool) {
 		}
 		start := dec.Pos()
 		if !Opcode(b[0]).Valid() {
+			if alt {
+				m.rep.End = start
+				return // another loader's view ends where its parse does
+			}
 			if stream == 0 {
 				m.find(RuleMalformed, LevelHigh, start, Global{}, "", fmt.Sprintf("not a pickle: invalid opcode byte 0x%02x at the start", b[0]), "")
 				m.rep.End = start
@@ -238,6 +258,10 @@ func (m *machine) run(dec *Decoder, alt bool) {
 			continue
 		}
 		m.broken = true
+		if alt {
+			m.rep.End = dec.Pos()
+			return
+		}
 		if stream == 0 || m.produced {
 			var de *DecodeError
 			msg := err.Error()
@@ -298,6 +322,7 @@ func (m *machine) resync(dec *Decoder, resyncs *int, junkAt int64) bool {
 func (m *machine) stream(dec *Decoder, midStream bool) error {
 	m.resetStream()
 	m.midStream = midStream
+	m.dec = dec
 	var op Op
 	for {
 		err := dec.next(&op)
@@ -539,7 +564,7 @@ func (m *machine) step(op *Op) error {
 		if err != nil {
 			return err
 		}
-		m.build(inst, state, op.Pos)
+		return m.build(inst, state, op.Pos)
 	case DICT:
 		items, err := m.popMark()
 		if err != nil {
@@ -1098,9 +1123,20 @@ func (m *machine) judgeTarget(v *Value, pos int64, what string, evidence func() 
 
 // build applies BUILD: state set on an instance, or (an attack) on a
 // module-level object.
-func (m *machine) build(inst, state *Value, pos int64) {
+func (m *machine) build(inst, state *Value, pos int64) error {
+	if inst.Kind == KObject {
+		if inst.State == nil {
+			inst.State = state
+		}
+		if inst.Call != nil {
+			if g, ok := m.target(inst.Call.Fn); ok && joblibWrappers[g] {
+				return m.joblibArray(state, pos)
+			}
+		}
+		return nil
+	}
 	if inst.Kind != KGlobal && inst.Kind != KModule {
-		return
+		return nil
 	}
 	m.produced = true
 	g, _ := m.target(inst)
@@ -1124,6 +1160,7 @@ func (m *machine) build(inst, state *Value, pos int64) {
 			}
 		}
 	}
+	return nil
 }
 
 // mutate applies SETITEM(S)/APPEND(S)/ADDITEMS. On anything but a container

@@ -42,6 +42,7 @@ type Value struct {
 	Items []*Value // kept elements; a dict keeps key, value, key, value…
 	N     int64    // total number of elements
 	Call  *Call    // KObject
+	State *Value   // KObject: the state BUILD gave it
 }
 
 // Call is one call site the machine saw.

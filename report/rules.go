@@ -32,6 +32,7 @@ var Rules = []RuleDoc{
 	{pickle.RuleLimit, "A scan limit was reached", "A cap (stack, memo, nesting, findings, stacked pickles) was reached, so coverage of this file is incomplete. The caps are in internal/limits."},
 	{pickle.RuleTrailing, "Data after the last pickle", "Bytes after the pickle streams are not a pickle. pickle.load ignores them; other loaders may not."},
 	{pickle.RuleNested, "A pickle inside a pickle", "A string or bytes operand holds a pickle (raw, base64 or hex); it was scanned with the same rules."},
+	{pickle.RuleJoblib, "joblib array data that cannot be framed", "joblib writes NumPy array bytes inside the pickle stream after a NumpyArrayWrapper; hallmark skips exactly prod(shape) x itemsize bytes. Here the wrapper's shape or dtype cannot be read, so the bytes after it were parsed as opcodes and may hide what joblib would read."},
 	{scan.RuleNotScanned, "File not scanned", "The file is in no format this build parses (documentation, raw tensor bytes…). Its bytes still count in hashes, signatures and the BOM."},
 	{scan.RuleUnsupported, "Container not opened", "The file is an archive or compressed stream that may carry pickles (zip, tar, 7z, gzip, NumPy…), and this build does not open it yet, so it is not known to be clean."},
 	{scan.RuleExtensionMismatch, "Extension and content disagree", "The file's name promises one format and its content is another (a pickle named .json). Loaders that sniff content will treat it as what it really is."},

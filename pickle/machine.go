@@ -74,6 +74,7 @@ type Report struct {
 	End      int64    // offset where parsing stopped
 	Complete bool     // every byte up to the end of the input was parsed as pickle
 	Degraded bool     // a state cap was reached and values were no longer tracked
+	Trailing bool     // bytes that are not a pickle follow a pickle
 }
 
 // Max returns the highest level among the findings, or 0.
@@ -286,6 +287,7 @@ func (m *machine) resync(dec *Decoder, resyncs *int, junkAt int64) bool {
 		m.rep.Complete = true
 		return false
 	}
+	m.rep.Trailing = true
 	if *resyncs == 0 {
 		m.find(RuleTrailing, LevelLow, junkAt, Global{}, "", fmt.Sprintf("data at offset %d is not a pickle; searched for further pickles after it", junkAt), "")
 	}
@@ -1204,6 +1206,12 @@ func (m *machine) persistent(pid *Value, pos int64) {
 		}
 	}
 	m.produced = true
+	if s, ok := pid.str(); ok && pid.Kind == KStr && s != "" && strings.Trim(s, "0123456789") == "" {
+		// A number: PyTorch's legacy tar format keys its storages this way.
+		m.find(RulePersistentID, LevelLow, pos, Global{}, "", "PERSID with a numeric id, resolved by the loader's own table (PyTorch's legacy tar format)", "")
+		m.push(&Value{Kind: KObject})
+		return
+	}
 	m.find(RulePersistentID, LevelHigh, pos, Global{}, "", "PERSID/BINPERSID with a persistent id that is not a PyTorch storage reference: what it loads is up to the loader's persistent_load", "persistent_load("+pid.Preview()+")")
 	m.scanArgs(container(KTuple, []*Value{pid}), pos, false)
 	m.push(&Value{Kind: KObject})

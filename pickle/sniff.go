@@ -13,11 +13,21 @@ import (
 // name, or run valid to the end of the window (or of the file). Bytes that
 // fail before any of that would stop the unpickler before it did anything,
 // so they are not called a pickle.
-func Sniff(head []byte, size int64) bool {
+func Sniff(head []byte, size int64) bool { return SniffStrength(head, size) > 0 }
+
+// Sniff strengths.
+const (
+	NotPickle    = 0
+	WeakPickle   = 1 // only a first operand longer than the window: another format's magic wins
+	StrongPickle = 2
+)
+
+// SniffStrength is Sniff with how sure it is.
+func SniffStrength(head []byte, size int64) int {
 	complete := int64(len(head)) >= size
 	proto := len(head) >= 2 && head[0] == byte(PROTO) && head[1] <= 5
 	if len(head) == 0 || !Opcode(head[0]).Valid() {
-		return false
+		return NotPickle
 	}
 	minOps := 8
 	if proto {
@@ -26,41 +36,57 @@ func Sniff(head []byte, size int64) bool {
 	dec := NewDecoder(bytes.NewReader(head), 0, int64(len(head)))
 	n := 0
 	var prev [2]Opcode
+	var st sniffStack
 	for {
 		op, err := dec.Next()
 		if err != nil {
 			if err == io.EOF {
 				// Whole opcodes to the end of the window, or a whole file
 				// that ends without STOP (the unpickler runs it, then fails).
-				return n >= minOps || (complete && n >= 3)
+				return strength(n >= minOps || (complete && n >= 3))
 			}
 			var de *DecodeError
 			if errors.As(err, &de) && de.Truncated && !complete {
 				// An operand runs past the window: valid so far. A first
 				// operand that long must fit in the file and be a value.
 				if proto || n >= minOps {
-					return true
+					return StrongPickle
 				}
-				return n == 0 && firstValueFits(head, size)
+				if n == 0 && firstValueFits(head, size) {
+					return WeakPickle
+				}
+				return NotPickle
 			}
-			return proto && n >= minOps
+			return strength(proto && n >= minOps)
 		}
 		n++
+		if !st.apply(op.Code) {
+			// CPython stops here ("stack underflow", "could not find
+			// MARK") before anything ran.
+			return NotPickle
+		}
 		switch op.Code {
 		case STOP:
-			return n >= 2
+			return strength(n >= 2)
 		case GLOBAL, INST:
 			if identifier(op.Str) && identifier(op.Str2) {
-				return true
+				return StrongPickle
 			}
 		case STACK_GLOBAL:
 			// Two strings, then STACK_GLOBAL: an import, with or without PROTO.
 			if proto || (isString(prev[0]) && isString(prev[1])) {
-				return true
+				return StrongPickle
 			}
 		}
 		prev[0], prev[1] = prev[1], op.Code
 	}
+}
+
+func strength(ok bool) int {
+	if ok {
+		return StrongPickle
+	}
+	return NotPickle
 }
 
 func isString(o Opcode) bool {
@@ -108,6 +134,78 @@ func identifier(s string) bool {
 		if !(c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
 			return false
 		}
+	}
+	return true
+}
+
+// sniffStack tracks only stack depth and marks, enough to reject bytes
+// that CPython's unpickler would refuse at their first opcodes.
+type sniffStack struct {
+	depth int   // values above the innermost mark
+	marks []int // depths saved by MARK
+}
+
+func (st *sniffStack) need(n int) bool { return st.depth >= n }
+
+func (st *sniffStack) popMark() bool {
+	if len(st.marks) == 0 {
+		return false
+	}
+	st.depth = st.marks[len(st.marks)-1]
+	st.marks = st.marks[:len(st.marks)-1]
+	return true
+}
+
+func (st *sniffStack) apply(op Opcode) bool {
+	switch op {
+	case MARK:
+		st.marks = append(st.marks, st.depth)
+		st.depth = 0
+	case STOP, POP:
+		if op == POP && st.depth == 0 && len(st.marks) > 0 {
+			return st.popMark()
+		}
+		if !st.need(1) {
+			return false
+		}
+		st.depth--
+	case POP_MARK:
+		return st.popMark()
+	case DUP, PUT, BINPUT, LONG_BINPUT, MEMOIZE, READONLY_BUFFER, BINPERSID:
+		if !st.need(1) {
+			return false
+		}
+		if op == DUP {
+			st.depth++
+		}
+	case REDUCE, APPEND, BUILD, NEWOBJ, STACK_GLOBAL:
+		if !st.need(2) {
+			return false
+		}
+		st.depth--
+	case SETITEM, NEWOBJ_EX:
+		if !st.need(3) {
+			return false
+		}
+		st.depth -= 2
+	case TUPLE1, TUPLE2, TUPLE3:
+		k := int(op-TUPLE1) + 1
+		if !st.need(k) {
+			return false
+		}
+		st.depth -= k - 1
+	case DICT, LIST, TUPLE, FROZENSET, INST, OBJ:
+		if !st.popMark() {
+			return false
+		}
+		st.depth++
+	case APPENDS, SETITEMS, ADDITEMS:
+		if !st.popMark() || !st.need(1) {
+			return false
+		}
+	case PROTO, FRAME:
+	default:
+		st.depth++ // every other opcode pushes one value
 	}
 	return true
 }

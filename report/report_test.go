@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -141,6 +142,8 @@ func TestSARIFSchema(t *testing.T) {
 	}
 }
 
+var ruleConst = regexp.MustCompile(`(?m)^\s*Rule\w*\s*=\s*"([a-z0-9]+/[a-z0-9-]+)"`)
+
 // Every rule id the code can emit has a catalogue entry.
 func TestRuleCatalogue(t *testing.T) {
 	seen := map[string]bool{}
@@ -157,12 +160,9 @@ func TestRuleCatalogue(t *testing.T) {
 				continue
 			}
 			src, _ := os.ReadFile(f)
-			for _, line := range strings.Split(string(src), "\n") {
-				if i := strings.Index(line, `= "`); i >= 0 && strings.Contains(line, "Rule") && strings.Contains(line[i:], "/") {
-					id := strings.SplitN(line[i+3:], `"`, 2)[0]
-					if !seen[id] {
-						t.Errorf("%s: rule %s has no entry in report.Rules", f, id)
-					}
+			for _, m := range ruleConst.FindAllStringSubmatch(string(src), -1) {
+				if !seen[m[1]] {
+					t.Errorf("%s: rule %s has no entry in report.Rules", f, m[1])
 				}
 			}
 		}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"sort"
+
 	"github.com/hallmarkdev/hallmark/pickle"
 	"github.com/hallmarkdev/hallmark/scan"
 )
@@ -39,6 +41,51 @@ var Rules = []RuleDoc{
 	{scan.RuleLinkEscapes, "Link out of the scanned root", "A symbolic link leads outside the scanned directory. hallmark does not follow it, so its target was not scanned; a loader would read it."},
 	{scan.RuleSkipped, "Entry skipped", "A link inside the root (its target is scanned under its own path) or a special file (device, FIFO, socket)."},
 	{scan.RulePolyglot, "Pickle polyglot", "The file carries another format's magic (GGUF, safetensors, zip…) and is also a valid pickle. Tools that trust the magic skip it; loaders that sniff content (joblib, pickle.load on any file) run the pickle. hallmark scans it as a pickle."},
+}
+
+func init() {
+	Rules = append(Rules, containerRules...)
+	for kind, help := range zipIssueHelp {
+		Rules = append(Rules, RuleDoc{ID: "zip/" + kind, Short: "Zip irregularity: " + kind, Help: help})
+	}
+	sort.Slice(Rules, func(i, j int) bool { return Rules[i].ID < Rules[j].ID })
+}
+
+var containerRules = []RuleDoc{
+	{scan.RuleContainerMalformed, "Container cannot be read", "An archive or compressed stream is corrupt, truncated, encrypted or uses an unsupported method, so (part of) its content could not be scanned. It is not known to be clean."},
+	{scan.RuleDepth, "Containers nested too deeply", "Archives or compressed streams inside each other deeper than the limit (internal/limits MaxDepth); the inner ones were not opened."},
+	{scan.RuleLimit, "A container limit was reached", "A cap on members, in-memory size or decompressed bytes was reached; coverage of this file is incomplete."},
+	{scan.RuleBomb, "Decompression bomb", "A stream expands beyond the ratio or size limits: reading it would exhaust disk or memory. The rest was not scanned."},
+	{scan.RuleUnsafePath, "Unsafe member path", "A member name is absolute or climbs out with \"..\": extracting the archive writes outside its directory."},
+	{scan.RuleDuplicateMember, "Two members with one name", "Readers disagree on which of two same-named members they use (Python's zipfile and tarfile take the last, others the first); both were scanned."},
+	{scan.RuleArchiveLink, "Link member in a tar", "A symbolic or hard link inside a tar. hallmark never follows it, but extraction does, and tarfile.extractfile resolves links to other members (PyTorch's legacy tar loader uses it)."},
+	{scan.RuleArchiveSpecial, "Device or FIFO member", "A tar member that is a device node or FIFO: model archives have no reason to carry one."},
+	{scan.RuleNumpyMalformed, "Malformed .npy header", "The NumPy header cannot be parsed; numpy would refuse the file, but hallmark cannot tell what it holds."},
+	{scan.RuleNumpyObject, "Object array (pickle inside .npy)", "The array's dtype holds Python objects, so its data is a pickle that numpy.load(allow_pickle=True) unpickles; hallmark scanned it."},
+	{scan.RuleTorchScriptHost, "TorchScript code reaching for the host", "TorchScript is a restricted language without os, subprocess, eval or imports; source in a TorchScript archive that names them is forged or an escape attempt."},
+}
+
+var zipIssueHelp = map[string]string{
+	"duplicate-name":     "Two central-directory entries share a name. Python's zipfile returns the last, other readers the first: scanners that key members by name miss one. Both were scanned.",
+	"name-mismatch":      "The local header's file name differs from the central directory's (CVE-2025-1944): Python's zipfile refuses, PyTorch loads.",
+	"flag-bits":          "General-purpose flag bits are set (encryption 0x1, 0x20, 0x40…) on a member that is readable as plaintext (CVE-2025-1945): Python's zipfile refuses, PyTorch loads.",
+	"crc-mismatch":       "A member's CRC-32 does not match its data (CVE-2025-10156): Python's zipfile raises at the end, PyTorch ignores CRCs. The data was scanned anyway.",
+	"prefix-data":        "Bytes before the first local header: another format (often a pickle) sits in front of the archive, a polyglot.",
+	"trailing-data":      "Bytes after the end-of-central-directory record that its comment does not account for.",
+	"overlap":            "Members' data ranges overlap each other or the central directory: a zip-bomb technique and a parser differential.",
+	"unsafe-path":        "A member name is absolute, climbs out with \"..\", or holds backslashes, NUL or a drive letter.",
+	"zip64-inconsistent": "Zip64 fields disagree with the 32-bit fields or with each other: readers may pick different values.",
+	"local-only-entry":   "A local header the central directory does not list: readers that walk local headers see a member others do not.",
+	"unsupported-method": "A compression method other than stored or deflate: the member cannot be read and is not known to be clean.",
+	"size-mismatch":      "Local sizes, the data descriptor or the decoded length disagree with the central directory.",
+	"bomb":               "A member expands beyond the ratio or size limits; reading stopped.",
+	"too-many-entries":   "More entries than the limit; later ones were not listed or scanned.",
+	"multiple-eocd":      "More than one end-of-central-directory signature in the tail: a comment may hide another archive that some readers pick.",
+	"central-directory":  "The central directory is missing, truncated or disagrees with its counts; members were found by walking local headers.",
+	"bad-local-header":   "A central entry points at bytes that are not a local header.",
+	"truncated":          "A member's header or data runs past the end of the file.",
+	"header-mismatch":    "Local and central headers disagree on the method or CRC.",
+	"gap":                "Bytes between members that no entry accounts for.",
 }
 
 func ruleDoc(id string) RuleDoc {

@@ -71,6 +71,10 @@ func writeSARIF(w io.Writer, res *audit.Result) error {
 		}
 		r.WithMessage(sarif.NewTextMessage(msg))
 		loc := sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(f.Path))
+		if f.Member != "" {
+			msg += " (in " + f.Member + ")"
+			r.WithMessage(sarif.NewTextMessage(msg))
+		}
 		if f.Offset >= 0 {
 			loc.WithRegion(sarif.NewRegion().WithByteOffset(int(f.Offset)).WithByteLength(1))
 		}

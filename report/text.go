@@ -46,6 +46,9 @@ func writeText(w io.Writer, res *audit.Result, opt Options) error {
 				if fd.Count > 1 {
 					count = fmt.Sprintf(" (×%d)", fd.Count)
 				}
+				if fd.Member != "" {
+					loc = " in " + fd.Member + loc
+				}
 				fmt.Fprintf(bw, "  %-8s %s%s  %s%s\n", c(sevColor[fd.Severity], fd.Severity.String()), fd.Rule, c(ansiDim, loc), fd.Message, count)
 				if fd.Evidence != "" {
 					fmt.Fprintf(bw, "           %s\n", c(ansiDim, fd.Evidence))

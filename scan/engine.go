@@ -20,6 +20,7 @@ type Config struct {
 	Policy    *pickle.Policy      // nil: pickle.Default()
 	Limits    limits.Limits       // zero: limits.Default()
 	Overrides map[string]Severity // rule id → severity, from a policy file
+	NoHash    bool                // skip SHA-256 (scan only what the scanners need to read)
 }
 
 // Engine scans files.
@@ -38,7 +39,10 @@ func New(cfg Config) *Engine {
 	return &Engine{cfg: cfg}
 }
 
-// File scans one file. display is the path findings name.
+// File scans one file and everything inside it. display is the path
+// findings name. The file's bytes are read once: the scanners consume the
+// stream while SHA-256 is computed over it, and formats that need random
+// access (zip, 7z) read their parts at offsets while the hash reads the rest.
 func (e *Engine) File(ctx context.Context, f source.File, display string) FileResult {
 	res := FileResult{Path: display, Size: f.Size, Format: FormatUnknown, Findings: []Finding{}}
 	r, err := f.Open()
@@ -47,41 +51,36 @@ func (e *Engine) File(ctx context.Context, f source.File, display string) FileRe
 	}
 	defer r.Close()
 
-	head := make([]byte, min(int64(e.cfg.Limits.SniffBytes), f.Size))
-	n, err := r.ReadAt(head, 0)
-	if err != nil && err != io.EOF {
-		return e.failed(res, err)
-	}
-	head = head[:n]
-	var magic string
-	res.Format, magic = Sniff(head, f.Size)
-
 	h := sha256.New()
-	body := io.TeeReader(&ctxReader{ctx: ctx, r: io.NewSectionReader(r, 0, f.Size)}, h)
-	switch {
-	case res.Format == FormatPickle:
-		e.pickle(&res, body, r, f.Size)
-	case containers[res.Format]:
-		res.add(Finding{Rule: RuleUnsupported, Severity: Medium, Offset: 0, Message: fmt.Sprintf("%s container: it may carry pickles and this build of hallmark does not open it yet, so it is not known to be clean", res.Format)})
-	default:
-		what := "no model format hallmark parses"
-		if res.Format != FormatUnknown {
-			what = res.Format + ", a format this build does not parse yet"
-		}
-		res.add(Finding{Rule: RuleNotScanned, Severity: Info, Offset: -1, Message: "not scanned: " + what + " (its bytes still count in hashes)"})
+	var body io.Reader = &ctxReader{ctx: ctx, r: io.NewSectionReader(r, 0, f.Size)}
+	if !e.cfg.NoHash {
+		body = io.TeeReader(body, h)
 	}
-	if magic != "" {
-		res.add(Finding{Rule: RulePolyglot, Severity: Medium, Offset: 0, Message: fmt.Sprintf("the file starts like %s but is also a valid pickle: a loader that sniffs content runs the pickle", magic)})
-	}
-	if kind, ok := extensionMismatch(display, res.Format); ok {
-		res.add(Finding{Rule: RuleExtensionMismatch, Severity: Medium, Offset: 0, Message: fmt.Sprintf("named like %s but its content is a %s", kind, res.Format)})
-	}
-	// The rest of the bytes (all of them for files no scanner read) go
-	// through the hash in the same pass.
-	if _, err := io.Copy(io.Discard, body); err != nil {
+	w := &walker{e: e, ctx: ctx, res: &res, lim: e.cfg.Limits, globals: map[string]bool{}, warned: map[string]bool{}}
+	res.Format = w.scan(input{name: display, r: body, ra: r, size: f.Size})
+	if err := ctx.Err(); err != nil {
 		return e.failed(res, err)
 	}
-	res.SHA256 = hex.EncodeToString(h.Sum(nil))
+	res.Complete = res.Scanned && !w.partial
+	if res.Scanned {
+		w.facts.Format = res.Format
+		if w.facts.Framework == "" {
+			w.facts.Framework = framework(w.globals)
+		}
+		for g := range w.globals {
+			w.facts.Globals = append(w.facts.Globals, g)
+		}
+		sort.Strings(w.facts.Globals)
+		res.Facts = &w.facts
+	}
+	if !e.cfg.NoHash {
+		// The rest of the bytes (all of them for files read at offsets)
+		// go through the hash in the same pass.
+		if _, err := io.Copy(io.Discard, body); err != nil {
+			return e.failed(res, err)
+		}
+		res.SHA256 = hex.EncodeToString(h.Sum(nil))
+	}
 	e.finish(&res)
 	return res
 }

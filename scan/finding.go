@@ -8,6 +8,18 @@ const (
 	RuleLinkEscapes       = "file/link-outside-root"     // a link that leaves the scanned root
 	RuleSkipped           = "file/skipped"               // a link inside the root or a special file
 	RulePolyglot          = "file/polyglot"              // valid as a pickle and as another format
+
+	RuleContainerMalformed = "container/malformed"      // an archive or compressed stream that cannot be read (fully)
+	RuleDepth              = "container/depth"          // containers nested deeper than the limit
+	RuleLimit              = "container/limit"          // a member, size or memory cap was reached
+	RuleBomb               = "container/bomb"           // a decompression bomb
+	RuleUnsafePath         = "container/unsafe-path"    // an absolute or ".." member name
+	RuleDuplicateMember    = "container/duplicate-name" // two members with one name
+	RuleArchiveLink        = "tar/link"                 // a link member
+	RuleArchiveSpecial     = "tar/special"              // a device or FIFO member
+	RuleNumpyMalformed     = "numpy/malformed-header"   // a .npy header that does not parse
+	RuleNumpyObject        = "numpy/object-array"       // an object array: its data is a pickle
+	RuleTorchScriptHost    = "torchscript/host-access"  // TorchScript source reaching for os, subprocess, builtins
 )
 
 // Finding is one result about one file.
@@ -15,7 +27,7 @@ type Finding struct {
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"severity"`
 	Path     string   `json:"path"`
-	Member   string   `json:"member,omitempty"`
+	Member   string   `json:"member,omitempty"` // path inside the file; nested containers joined with "!"
 	Offset   int64    `json:"offset"`
 	Message  string   `json:"message"`
 	Evidence string   `json:"evidence,omitempty"`
@@ -31,6 +43,7 @@ type Facts struct {
 	PickleProtocol int      `json:"pickle_protocol,omitempty"`
 	PickleStreams  int      `json:"pickle_streams,omitempty"`
 	Opcodes        int64    `json:"opcodes,omitempty"`
+	Members        int      `json:"members,omitempty"`
 	Globals        []string `json:"globals,omitempty"`
 }
 

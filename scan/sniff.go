@@ -24,6 +24,8 @@ const (
 	FormatSafetensors = "safetensors"
 	FormatGGUF        = "gguf"
 	FormatHDF5        = "hdf5"
+	FormatZlib        = "zlib"
+	FormatLzma        = "lzma"
 	FormatUnknown     = "unknown"
 )
 
@@ -31,7 +33,7 @@ const (
 // file in one of them is not clean.
 var containers = map[string]bool{
 	FormatZip: true, FormatGzip: true, FormatBzip2: true, FormatXz: true, FormatZstd: true,
-	FormatLz4: true, Format7z: true, FormatTar: true, FormatNumpy: true,
+	FormatLz4: true, Format7z: true, FormatTar: true, FormatNumpy: true, FormatZlib: true, FormatLzma: true,
 }
 
 // Sniff decides a file's format from its first bytes and its size; the name
@@ -40,8 +42,13 @@ var containers = map[string]bool{
 // returned too when the bytes also carry another format's magic (a polyglot).
 func Sniff(head []byte, size int64) (format, magic string) {
 	magic = sniffMagic(head)
-	if pickle.Sniff(head, size) {
+	switch pickle.SniffStrength(head, size) {
+	case pickle.StrongPickle:
 		return FormatPickle, magic
+	case pickle.WeakPickle:
+		if magic == "" {
+			return FormatPickle, ""
+		}
 	}
 	if magic == "" {
 		return FormatUnknown, ""
@@ -75,8 +82,20 @@ func sniffMagic(head []byte) string {
 		return FormatTar
 	case isSafetensors(head):
 		return FormatSafetensors
+	case isZlib(head):
+		return FormatZlib
+	case len(head) >= 13 && head[0] == 0x5d && head[1] == 0 && head[2] == 0:
+		// lzma "alone" (joblib's lzma compressor): properties 0x5d, then
+		// a little-endian dictionary size.
+		return FormatLzma
 	}
 	return ""
+}
+
+// isZlib checks a zlib header (RFC 1950): deflate, 32 KiB window or less,
+// check bits right, no preset dictionary.
+func isZlib(head []byte) bool {
+	return len(head) >= 2 && head[0]&0x0f == 8 && head[0]>>4 <= 7 && (uint16(head[0])<<8|uint16(head[1]))%31 == 0 && head[1]&0x20 == 0
 }
 
 func isSafetensors(head []byte) bool {

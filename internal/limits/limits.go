@@ -18,6 +18,14 @@ type Limits struct {
 	PickleResync      int64 // bytes searched for a further pickle after junk (64 KiB)
 	PickleResyncs     int   // junk regions searched per file (16)
 
+	// Containers (archives, compressed streams).
+	MaxDepth       int   // containers inside containers (10)
+	MaxMembers     int   // archive members opened per file (100,000)
+	MaxInflated    int64 // bytes decompressed per file, all members together (16 GiB)
+	MaxRatio       int64 // decompressed/compressed ratio above which a stream is a bomb, checked after 64 MiB (1000)
+	MaxInMemory    int64 // an archive inside a compressed stream is read into memory up to this size, never to disk (64 MiB)
+	MaxNumpyHeader int64 // bytes of a .npy header (1 MiB)
+
 	// Engine.
 	SniffBytes int   // bytes read from the start of a file to decide its format (64 KiB)
 	MaxFiles   int   // files in one target (1,000,000)
@@ -37,6 +45,12 @@ func Default() Limits {
 		PickleStreams:     4096,
 		PickleResync:      64 << 10,
 		PickleResyncs:     16,
+		MaxDepth:          10,
+		MaxMembers:        100_000,
+		MaxInflated:       16 << 30,
+		MaxRatio:          1000,
+		MaxInMemory:       64 << 20,
+		MaxNumpyHeader:    1 << 20,
 		SniffBytes:        64 << 10,
 		MaxFiles:          1_000_000,
 	}

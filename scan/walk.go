@@ -1,0 +1,247 @@
+package scan
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/hallmarkdev/hallmark/internal/limits"
+)
+
+// walker scans one file and every member inside it, recursively.
+type walker struct {
+	e        *Engine
+	ctx      context.Context
+	res      *FileResult
+	lim      limits.Limits
+	members  int   // members opened across all containers of the file
+	inflated int64 // bytes decompressed across the file
+	globals  map[string]bool
+	facts    Facts
+	warned   map[string]bool
+	partial  bool // something inside the file could not be scanned
+}
+
+// input is one byte stream to scan: the file itself or a member.
+type input struct {
+	member string      // path inside the file ("" for the file); nested levels joined with "!"
+	name   string      // the name the bytes go by (file or member name), for extension checks
+	r      io.Reader   // the bytes, from the start
+	ra     io.ReaderAt // the same bytes with random access, or nil
+	size   int64       // -1 when unknown
+	base   int64       // offset of r's first byte in the file or member, for reported offsets
+	depth  int
+}
+
+// join names a member inside in.
+func (in input) join(name string) string {
+	if in.member == "" {
+		return name
+	}
+	return in.member + "!" + name
+}
+
+func (w *walker) add(in input, f Finding) {
+	f.Member = in.member
+	if f.Count == 0 {
+		f.Count = 1
+	}
+	if incomplete[f.Rule] {
+		w.partial = true
+	}
+	w.res.add(f)
+}
+
+// incomplete rules mean some bytes of the file were not scanned.
+var incomplete = map[string]bool{
+	RuleContainerMalformed: true, RuleDepth: true, RuleLimit: true, RuleBomb: true,
+	RuleNumpyMalformed: true, "pickle/malformed": true, "pickle/limit-exceeded": true,
+	"zip/unsupported-method": true, "zip/too-many-entries": true, "zip/bomb": true, "zip/truncated": true,
+}
+
+// once records a finding only the first time key is seen in this file.
+func (w *walker) once(key string, in input, f Finding) {
+	if w.warned[key] {
+		return
+	}
+	w.warned[key] = true
+	w.add(in, f)
+}
+
+var errBudget = errors.New("decompressed-bytes budget for this file exhausted")
+
+// scan decides the format of in and runs its scanner. It returns the format.
+func (w *walker) scan(in input) string {
+	if w.ctx.Err() != nil {
+		return FormatUnknown
+	}
+	var head []byte
+	if in.ra != nil && in.size >= 0 {
+		head = make([]byte, min(int64(w.lim.SniffBytes), in.size))
+		n, err := in.ra.ReadAt(head, 0)
+		if err != nil && err != io.EOF {
+			w.add(in, Finding{Rule: RuleContainerMalformed, Severity: High, Offset: 0, Message: fmt.Sprintf("cannot read: %v", err)})
+			return FormatUnknown
+		}
+		head = head[:n]
+	} else {
+		br := bufio.NewReaderSize(in.r, w.lim.SniffBytes)
+		head, _ = br.Peek(w.lim.SniffBytes)
+		in.r = br
+		if len(head) < w.lim.SniffBytes && in.size < 0 {
+			in.size = int64(len(head))
+		}
+	}
+	size := in.size
+	if size < 0 {
+		size = 1 << 62
+	}
+	format, magic := Sniff(head, size)
+	if in.member != "" || in.depth > 0 {
+		w.facts.Members++
+	}
+	if magic != "" {
+		w.add(in, Finding{Rule: RulePolyglot, Severity: Medium, Offset: 0, Message: fmt.Sprintf("starts like %s but is also a valid pickle: a loader that sniffs content runs the pickle", magic)})
+	}
+	if kind, ok := extensionMismatch(in.name, format); ok {
+		w.add(in, Finding{Rule: RuleExtensionMismatch, Severity: Medium, Offset: 0, Message: fmt.Sprintf("named like %s but its content is a %s", kind, format)})
+	}
+	if containers[format] && format != FormatNumpy && in.depth >= w.lim.MaxDepth {
+		w.add(in, Finding{Rule: RuleDepth, Severity: High, Offset: 0, Message: fmt.Sprintf("%s nested %d levels deep: not opened (limit %d); its content is not known to be clean", format, in.depth, w.lim.MaxDepth)})
+		return format
+	}
+	if format == FormatPickle && containers[magic] && in.ra != nil && in.size >= 0 {
+		// A polyglot: loaders that trust the magic read the container;
+		// the unpickler runs the pickle. Scan both.
+		w.pickle(in)
+		alt := in
+		alt.r = io.NewSectionReader(in.ra, 0, in.size)
+		w.dispatch(alt, magic)
+		return format
+	}
+	w.dispatch(in, format)
+	return format
+}
+
+// dispatch runs the scanner of format over in.
+func (w *walker) dispatch(in input, format string) {
+	if in.member == "" && format != FormatUnknown && (containers[format] || format == FormatPickle) {
+		w.res.Scanned = true
+	}
+	switch format {
+	case FormatPickle:
+		w.pickle(in)
+	case FormatZip:
+		w.zip(in)
+	case FormatTar:
+		w.tar(in)
+	case Format7z:
+		w.sevenZip(in)
+	case FormatNumpy:
+		w.numpy(in)
+	case FormatGzip, FormatBzip2, FormatXz, FormatZstd, FormatLz4, FormatZlib, FormatLzma:
+		w.decompress(in, format)
+	default:
+		if in.member == "" {
+			what := "no model format hallmark parses"
+			if format != FormatUnknown {
+				what = format + ", a format this build does not parse yet"
+			}
+			w.add(in, Finding{Rule: RuleNotScanned, Severity: Info, Offset: -1, Message: "not scanned: " + what + " (its bytes still count in hashes)"})
+		}
+	}
+}
+
+// randomAccess gives in random access: members inside compressed streams
+// are read into memory when they are small enough.
+func (w *walker) randomAccess(in input, format string) (io.ReaderAt, int64, bool) {
+	if in.ra != nil && in.size >= 0 {
+		return in.ra, in.size, true
+	}
+	data, err := io.ReadAll(io.LimitReader(in.r, w.lim.MaxInMemory+1))
+	if err != nil {
+		w.add(in, Finding{Rule: RuleContainerMalformed, Severity: High, Offset: -1, Message: fmt.Sprintf("%s: cannot read: %v", format, err)})
+		return nil, 0, false
+	}
+	if int64(len(data)) > w.lim.MaxInMemory {
+		w.add(in, Finding{Rule: RuleLimit, Severity: High, Offset: -1, Message: fmt.Sprintf("%s inside a compressed stream is larger than %d MiB: hallmark needs random access to read it and never extracts to disk, so it was not opened", format, w.lim.MaxInMemory>>20)})
+		return nil, 0, false
+	}
+	return strings.NewReader(string(data)), int64(len(data)), true
+}
+
+// guard caps what one decompressed stream may produce: its own size, its
+// ratio to the compressed bytes, and the file's budget.
+type guard struct {
+	w      *walker
+	in     input
+	r      io.Reader
+	src    *counter
+	out    int64
+	format string
+	err    error
+}
+
+type counter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (g *guard) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	if err := g.w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := g.r.Read(p)
+	g.out += int64(n)
+	g.w.inflated += int64(n)
+	switch {
+	case g.w.inflated > g.w.lim.MaxInflated:
+		g.err = errBudget
+		g.w.once("budget", g.in, Finding{Rule: RuleBomb, Severity: High, Offset: -1, Message: fmt.Sprintf("more than %d GiB decompressed from this file: the rest was not scanned (decompression bomb?)", g.w.lim.MaxInflated>>30)})
+	case g.out > 64<<20 && g.src != nil && g.out/max(g.src.n, 1) > g.w.lim.MaxRatio:
+		g.err = errBomb
+		g.w.add(g.in, Finding{Rule: RuleBomb, Severity: High, Offset: -1, Message: fmt.Sprintf("%s stream expands more than %d:1 (%d MiB from %d KiB): decompression bomb; the rest was not scanned", g.format, g.w.lim.MaxRatio, g.out>>20, g.src.n>>10)})
+	}
+	if g.err != nil {
+		return n, g.err
+	}
+	return n, err
+}
+
+var errBomb = errors.New("decompression bomb")
+
+// strippedName is the name a decompressed stream goes by: "model.pkl.gz"
+// becomes "model.pkl".
+func strippedName(name, format string) string {
+	base := path.Base(name)
+	ext := strings.ToLower(path.Ext(base))
+	switch ext {
+	case ".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd", ".lz4", ".z", ".zlib", ".lzma":
+		return strings.TrimSuffix(base, path.Ext(base))
+	}
+	return "[" + format + "]"
+}
+
+// declaredBomb flags an archive whose compressed members declare more
+// output than the file's budget, or an extreme ratio at a large size.
+func (w *walker) declaredBomb(in input, declared, packed int64) {
+	switch {
+	case declared > w.lim.MaxInflated:
+		w.add(in, Finding{Rule: RuleBomb, Severity: High, Offset: -1, Message: fmt.Sprintf("compressed members declare %d GiB, more than the %d GiB decompression limit for one file: a decompression bomb; members were read only as far as their format needs", declared>>30, w.lim.MaxInflated>>30)})
+	case declared > 1<<30 && declared/max(packed, 1) > w.lim.MaxRatio:
+		w.add(in, Finding{Rule: RuleBomb, Severity: High, Offset: -1, Message: fmt.Sprintf("compressed members declare %d MiB from %d KiB (over the %d:1 ratio limit): a decompression bomb; members were read only as far as their format needs", declared>>20, packed>>10, w.lim.MaxRatio)})
+	}
+}

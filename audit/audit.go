@@ -27,7 +27,8 @@ type Config struct {
 	Policy    *pickle.Policy
 	Overrides map[string]scan.Severity
 	Limits    limits.Limits
-	Jobs      int // files scanned at once; 0: GOMAXPROCS
+	Jobs      int  // files scanned at once; 0: GOMAXPROCS
+	NoHash    bool // skip SHA-256 of each file
 	// Progress, if set, is called after each file.
 	Progress func(done, total int, bytes int64)
 }
@@ -109,7 +110,7 @@ func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
 		jobs = runtime.GOMAXPROCS(0)
 	}
 	res := &Result{Tool: version.Get(), RulesVersion: pickle.RulesVersion, FailOn: cfg.FailOn, Started: time.Now().UTC()}
-	eng := scan.New(scan.Config{Policy: cfg.Policy, Limits: cfg.Limits, Overrides: cfg.Overrides})
+	eng := scan.New(scan.Config{Policy: cfg.Policy, Limits: cfg.Limits, Overrides: cfg.Overrides, NoHash: cfg.NoHash})
 
 	type job struct {
 		t    *TargetResult

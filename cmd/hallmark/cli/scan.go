@@ -23,6 +23,7 @@ type scanOptions struct {
 	Policy string
 	Jobs   int
 	Quiet  bool
+	NoHash bool
 }
 
 func (o *scanOptions) AddFlags(cmd *cobra.Command) {
@@ -33,6 +34,7 @@ func (o *scanOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Policy, "policy", "", "policy FILE (YAML or JSON): extra allowed/denied globals, severities, fail-on")
 	f.IntVar(&o.Jobs, "jobs", 0, "files scanned at once (default: number of CPUs)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress on stderr")
+	f.BoolVar(&o.NoHash, "no-hash", false, "skip SHA-256: read only what the scanners need (tensor data in archives is never read)")
 	cmd.MarkFlagFilename("output")
 	cmd.MarkFlagFilename("policy", "yaml", "yml", "json")
 }
@@ -50,7 +52,7 @@ func (o *scanOptions) Config(cmd *cobra.Command) (audit.Config, error) {
 	if o.Jobs < 0 {
 		return cfg, usagef("--jobs must be 0 or more")
 	}
-	cfg.FailOn, cfg.Jobs = failOn, o.Jobs
+	cfg.FailOn, cfg.Jobs, cfg.NoHash = failOn, o.Jobs, o.NoHash
 	if o.Policy != "" {
 		p, err := policy.Load(o.Policy)
 		if err != nil {

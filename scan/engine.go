@@ -56,7 +56,7 @@ func (e *Engine) File(ctx context.Context, f source.File, display string) FileRe
 	if !e.cfg.NoHash {
 		body = io.TeeReader(body, h)
 	}
-	w := &walker{e: e, ctx: ctx, res: &res, lim: e.cfg.Limits, globals: map[string]bool{}, warned: map[string]bool{}}
+	w := &walker{e: e, ctx: ctx, res: &res, lim: e.cfg.Limits, globals: map[string]bool{}, warned: map[string]bool{}, perRule: map[string]int{}, summary: map[string]int{}}
 	res.Format = w.scan(input{name: display, r: body, ra: r, size: f.Size})
 	if err := ctx.Err(); err != nil {
 		return e.failed(res, err)

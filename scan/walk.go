@@ -24,6 +24,8 @@ type walker struct {
 	facts    Facts
 	warned   map[string]bool
 	partial  bool // something inside the file could not be scanned
+	perRule  map[string]int
+	summary  map[string]int // index of each rule's summary finding
 }
 
 // input is one byte stream to scan: the file itself or a member.
@@ -53,8 +55,23 @@ func (w *walker) add(in input, f Finding) {
 	if incomplete[f.Rule] {
 		w.partial = true
 	}
+	// A bomb or a forged archive repeats one finding per member: keep the
+	// first few of each rule and count the rest in one summary finding.
+	w.perRule[f.Rule]++
+	if n := w.perRule[f.Rule]; n > maxPerRule {
+		if n == maxPerRule+1 {
+			w.summary[f.Rule] = len(w.res.Findings)
+			w.res.add(Finding{Rule: f.Rule, Severity: f.Severity, Offset: -1, Message: "more findings of this rule in this file (count)", Count: 0})
+		}
+		s := &w.res.Findings[w.summary[f.Rule]]
+		s.Count++
+		s.Severity = max(s.Severity, f.Severity)
+		return
+	}
 	w.res.add(f)
 }
+
+const maxPerRule = 16
 
 // incomplete rules mean some bytes of the file were not scanned.
 var incomplete = map[string]bool{
@@ -161,6 +178,10 @@ func (w *walker) dispatch(in input, format string) {
 func (w *walker) randomAccess(in input, format string) (io.ReaderAt, int64, bool) {
 	if in.ra != nil && in.size >= 0 {
 		return in.ra, in.size, true
+	}
+	if in.size > w.lim.MaxInMemory {
+		w.add(in, Finding{Rule: RuleLimit, Severity: High, Offset: -1, Message: fmt.Sprintf("%s of %d MiB inside a compressed member: hallmark needs random access to read it and never extracts to disk, so it was not opened (in-memory limit %d MiB)", format, in.size>>20, w.lim.MaxInMemory>>20)})
+		return nil, 0, false
 	}
 	data, err := io.ReadAll(io.LimitReader(in.r, w.lim.MaxInMemory+1))
 	if err != nil {

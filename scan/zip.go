@@ -119,7 +119,6 @@ func (w *walker) zipMembers(in input, a *tzip.Archive) {
 		}
 	}
 	w.declaredBomb(in, declared, packed)
-	perKind := map[string]int{}
 	for _, is := range a.IssueList() {
 		sev, ok := zipIssueSeverity[is.Kind]
 		if !ok {
@@ -129,21 +128,6 @@ func (w *walker) zipMembers(in input, a *tzip.Archive) {
 			// Bytes after the end record can be a whole pickle (a loader
 			// that reads the file as a pickle stream from there runs it).
 			w.scan(input{member: in.join("[after the end of the archive]"), r: io.NewSectionReader(in.ra, is.Offset, in.size-is.Offset), ra: io.NewSectionReader(in.ra, is.Offset, in.size-is.Offset), size: in.size - is.Offset, base: is.Offset, depth: in.depth + 1})
-		}
-		// A bomb or a forged directory repeats one issue per entry: keep
-		// the first few of each kind, count the rest.
-		perKind[is.Kind]++
-		if n := perKind[is.Kind]; n > 8 {
-			if n == 9 {
-				w.add(in, Finding{Rule: "zip/" + is.Kind, Severity: sev, Offset: -1, Message: "more issues of this kind; see the count"})
-			}
-			for j := len(w.res.Findings) - 1; j >= 0; j-- {
-				if f := &w.res.Findings[j]; f.Rule == "zip/"+is.Kind && f.Message == "more issues of this kind; see the count" {
-					f.Count = n - 8
-					break
-				}
-			}
-			continue
 		}
 		at := in
 		if is.Entry != "" {

@@ -309,6 +309,9 @@ func testArchives() map[string][]byte {
 	outer := zipOf(file{"benign", []byte("ok"), zip.Store})
 	put16(outer, len(outer)-2, uint16(len(hidden)))
 	m["hidden"] = append(outer, hidden...)
+	// Two archives back to back.
+	one := rawZipOf(file{"a", []byte("first"), zip.Deflate})
+	m["concatenated"] = append(append([]byte(nil), one...), one...)
 	// A small deflate bomb (4 MiB of zeros).
 	m["bomb"] = rawZipOf(file{"zeros", make([]byte, 4<<20), zip.Deflate})
 	// Truncated: the central directory is cut off.

@@ -379,6 +379,7 @@ func (p *parser) localOnly(pos int64, lh *localHeader, limit int64) (e Entry, ok
 				e.CRC32, e.UncompressedSize = crc, toInt64(u)
 			}
 		} else {
+			e.UncompressedSize = -1
 			msg += "; the end of its data (sizes in a data descriptor) was not found"
 		}
 	}

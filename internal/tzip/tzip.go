@@ -66,7 +66,7 @@ type Limits struct {
 	MaxEntries    int   // entries in the central directory + local walk (default 100_000)
 	MaxMemberSize int64 // uncompressed bytes read from one member (default 16 GiB); reads stop there with ErrMemberTooLarge
 	MaxRatio      int64 // uncompressed/compressed ratio before a member counts as a bomb (default 200), checked while reading once more than 1 MiB came out
-	MaxTotal      int64 // uncompressed bytes read across all members of the archive (default 64 GiB); see Archive.BytesRead
+	MaxTotal      int64 // uncompressed bytes Members of one Archive deliver in all (default 64 GiB): Reads past it fail with ErrTotalTooLarge; Archive.BytesRead gives the count, for a caller that sums nested archives
 	MaxNameBytes  int64 // bytes of entry names held in memory (default 64 MiB); reaching it stops the listing like MaxEntries
 	MaxIssues     int   // issues kept per kind (default 1000); one more issue of that kind says the rest were dropped
 }
@@ -112,11 +112,11 @@ type Entry struct {
 	Name             string // from the central directory (or the local header for local-only entries); raw bytes
 	LocalName        string // from the local header ("" when the local header is unreadable)
 	Method           uint16 // central (local for local-only entries); used for reading
-	Flags            uint16 // central directory flags
+	Flags            uint16 // central directory flags (the local flags for an entry no central directory lists)
 	LocalFlags       uint16
 	CRC32            uint32
-	CompressedSize   int64 // -1: unknown (a local-only member with a data descriptor whose end was not found)
-	UncompressedSize int64
+	CompressedSize   int64 // -1: unknown (a local-only member with a data descriptor whose end was not found; its data runs to the end of the file)
+	UncompressedSize int64 // -1: unknown (likewise)
 	HeaderOffset     int64 // offset of the local file header
 	DataOffset       int64 // offset of the member's (compressed) data; -1 when the local header is unreadable
 	InCentral        bool  // listed in the chosen central directory
@@ -143,9 +143,20 @@ func (i Issue) String() string {
 	return fmt.Sprintf("%s at %d: %s", i.Kind, i.Offset, i.Message)
 }
 
-// Archive is an opened archive. Entries lists every central directory record
-// in order, then entries found only by the local-header walk or only in
-// another end record's central directory (InCentral false, Index -1).
+// Archive is an opened archive. Entries lists every record of the central
+// directory in use, in order (InCentral, Index = position); then entries
+// that only another reading of the directories lists — another end record's
+// central directory (IssueMultipleEOCD), the 32-bit view of a zip64 end
+// record (IssueZip64), offsets shifted by prepended bytes (IssueCentralDir);
+// then entries found only by the local-header walk (IssueLocalOnly). Those
+// have InCentral false and Index -1.
+//
+// The directory in use is the one PyTorch's miniz reads: the last end
+// record (the last whose comment fits in the file, as Go requires; when
+// none fits, the last), its zip64 end record where the locator says, and
+// the offsets as stated when a central record is there (shifted by the
+// prepended bytes otherwise, see BaseOffset). A directory that cannot be
+// read is skipped for the next candidate.
 //
 // Issues holds what Open found; Member reads append CRC, size and bomb
 // issues under a lock, so while members are being read concurrently use

@@ -583,6 +583,34 @@ func TestMultipleEOCD(t *testing.T) {
 	}
 }
 
+// Two archives back to back: miniz and Go read the first copy's directory
+// (stated offsets), Python the second (offsets shifted by the first copy).
+// Both copies are listed.
+func TestConcatenatedArchives(t *testing.T) {
+	z := func(s string) []byte { return zipOf(file{"a", []byte(s), zip.Store}) }
+	z64 := func(s string) []byte {
+		return craft([]craftEntry{{name: "a", data: []byte(s), zip64: true}}, craftOpts{zip64End: true})
+	}
+	for name, tc := range map[string]struct {
+		one, two []byte
+		kind     string
+	}{
+		"zip":   {z("first copy"), z("other copy"), IssueCentralDir},
+		"zip64": {z64("first copy"), z64("other copy"), IssueZip64},
+	} {
+		t.Run(name, func(t *testing.T) {
+			a := open(t, append(append([]byte(nil), tc.one...), tc.two...), Limits{})
+			first, second := entry(t, a, "a", true), entry(t, a, "a", false)
+			g1, _ := read(t, a, first)
+			g2, err := read(t, a, second)
+			if string(g1) != "first copy" || string(g2) != "other copy" || err != nil {
+				t.Errorf("read %q / %q %v", g1, g2, err)
+			}
+			wantOnly(t, a, IssueMultipleEOCD, tc.kind)
+		})
+	}
+}
+
 func TestSizeMismatch(t *testing.T) {
 	b := rawZipOf(file{"a", []byte("hello world"), zip.Store})
 	r := records(b)[0]

@@ -13,7 +13,7 @@ import (
 // both: pickle.load runs the pickle, zip readers see the members.
 func (w *walker) pickle(in input) {
 	rep := pickle.Scan(in.r, pickle.Options{Policy: w.e.cfg.Policy, Limits: w.lim.Pickle(), ReaderAt: in.ra, Size: in.size, Base: in.base})
-	if rep.Degraded || (!rep.Complete && !rep.Trailing) {
+	if !in.tensor && (rep.Degraded || (!rep.Complete && !rep.Trailing)) {
 		w.partial = true
 	}
 	w.facts.PickleStreams += rep.Streams
@@ -27,6 +27,9 @@ func (w *walker) pickle(in input) {
 		}
 	}
 	for _, pf := range rep.Findings {
+		if in.tensor && (pf.Rule == pickle.RuleMalformed || pf.Rule == pickle.RuleTrailing || pf.Level < pickle.LevelMedium) {
+			continue
+		}
 		w.add(in, Finding{Rule: pf.Rule, Severity: fromLevel(pf.Level), Offset: pf.Offset, Message: pf.Message, Evidence: pf.Evidence, Global: pf.Global, Category: pf.Category, Count: pf.Count})
 	}
 	// Only a pickle with bytes after it can be a pickle+zip polyglot; checking

@@ -37,6 +37,7 @@ type input struct {
 	size   int64       // -1 when unknown
 	base   int64       // offset of r's first byte in the file or member, for reported offsets
 	depth  int
+	tensor bool // raw tensor storage (PyTorch data/<key>): only a working pickle there matters
 }
 
 // join names a member inside in.

@@ -55,7 +55,10 @@ func (w *walker) zip(in input) {
 	w.zipMembers(in, a)
 }
 
-var torchData = regexp.MustCompile(`(^|/)data\.pkl$`)
+var (
+	torchData    = regexp.MustCompile(`(^|/)data\.pkl$`)
+	tensorMember = regexp.MustCompile(`(^|/)data/[0-9]+$`)
+)
 
 func (w *walker) zipMembers(in input, a *tzip.Archive) {
 	torch, script := false, false
@@ -97,6 +100,10 @@ func (w *walker) zipMembers(in input, a *tzip.Archive) {
 			continue
 		}
 		member := input{member: in.join(e.Name), name: e.Name, r: m, size: e.UncompressedSize, depth: in.depth + 1}
+		// PyTorch reads <dir>/data/<key> members as raw tensor bytes, never
+		// unpickles them: random weights that happen to decode as opcodes
+		// must not raise parse errors, only what a pickle there would do.
+		member.tensor = torch && tensorMember.MatchString(e.Name)
 		if e.Method == 0 {
 			member.ra = a.Raw(e)
 			if sr, ok := member.ra.(*io.SectionReader); ok {

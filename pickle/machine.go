@@ -1169,10 +1169,10 @@ func (m *machine) build(inst, state *Value, pos int64) error {
 // the unpickler calls a method of the object: a call site.
 func (m *machine) mutate(target *Value, want Kind, method string, items []*Value, pos int64) {
 	switch target.Kind {
-	case want, KUnknown, KObject:
-		if target.Kind == want || (want == KList && target.Kind == KList) {
-			target.add(items...)
-		}
+	case want:
+		target.add(items...)
+		return
+	case KUnknown, KObject:
 		return
 	case KList, KDict, KSet:
 		return // wrong container: CPython raises; nothing runs

@@ -36,7 +36,6 @@ var Rules = []RuleDoc{
 	{pickle.RuleNested, "A pickle inside a pickle", "A string or bytes operand holds a pickle (raw, base64 or hex); it was scanned with the same rules."},
 	{pickle.RuleJoblib, "joblib array data that cannot be framed", "joblib writes NumPy array bytes inside the pickle stream after a NumpyArrayWrapper; hallmark skips exactly prod(shape) x itemsize bytes. Here the wrapper's shape or dtype cannot be read, so the bytes after it were parsed as opcodes and may hide what joblib would read."},
 	{scan.RuleNotScanned, "File not scanned", "The file is in no format this build parses (documentation, raw tensor bytes…). Its bytes still count in hashes, signatures and the BOM."},
-	{scan.RuleUnsupported, "Container not opened", "The file is an archive or compressed stream that may carry pickles (zip, tar, 7z, gzip, NumPy…), and this build does not open it yet, so it is not known to be clean."},
 	{scan.RuleExtensionMismatch, "Extension and content disagree", "The file's name promises one format and its content is another (a pickle named .json). Loaders that sniff content will treat it as what it really is."},
 	{scan.RuleLinkEscapes, "Link out of the scanned root", "A symbolic link leads outside the scanned directory. hallmark does not follow it, so its target was not scanned; a loader would read it."},
 	{scan.RuleSkipped, "Entry skipped", "A link inside the root (its target is scanned under its own path) or a special file (device, FIFO, socket)."},

@@ -2,12 +2,11 @@ package scan
 
 // Rule ids of the engine itself (the pickle engine's are in package pickle).
 const (
-	RuleNotScanned        = "file/not-scanned"           // a file in no format hallmark parses
-	RuleUnsupported       = "file/unsupported-container" // a container that may hold pickles, not opened by this build
-	RuleExtensionMismatch = "file/extension-mismatch"    // content and file name disagree
-	RuleLinkEscapes       = "file/link-outside-root"     // a link that leaves the scanned root
-	RuleSkipped           = "file/skipped"               // a link inside the root or a special file
-	RulePolyglot          = "file/polyglot"              // valid as a pickle and as another format
+	RuleNotScanned        = "file/not-scanned"        // a file in no format hallmark parses
+	RuleExtensionMismatch = "file/extension-mismatch" // content and file name disagree
+	RuleLinkEscapes       = "file/link-outside-root"  // a link that leaves the scanned root
+	RuleSkipped           = "file/skipped"            // a link inside the root or a special file
+	RulePolyglot          = "file/polyglot"           // valid as a pickle and as another format
 
 	RuleContainerMalformed = "container/malformed"      // an archive or compressed stream that cannot be read (fully)
 	RuleDepth              = "container/depth"          // containers nested deeper than the limit

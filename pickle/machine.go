@@ -139,6 +139,22 @@ type altView struct {
 	operand bool
 }
 
+// classify is Policy.Classify with a per-file cache: model pickles call
+// the same few globals thousands of times.
+func (m *machine) classify(g Global) Class {
+	if c, ok := m.classCache[g]; ok {
+		return c
+	}
+	c := m.pol.Classify(g)
+	if m.classCache == nil {
+		m.classCache = map[Global]Class{}
+	}
+	if len(m.classCache) < 4096 {
+		m.classCache[g] = c
+	}
+	return c
+}
+
 // altView scans the stream again from alt.at as another loader would read
 // it; only what it imports and calls is kept, not its parse errors.
 func (m *machine) altView(alt altView, prefix string) {
@@ -197,6 +213,7 @@ type machine struct {
 	joblibViews []altView // where raw joblib array data starts
 	prefix      string
 	midStream   bool
+	classCache  map[Global]Class
 	dec         *Decoder
 	broken      bool // some stream could not be parsed to its end
 }
@@ -748,7 +765,7 @@ func (m *machine) global(g Global, pos int64) *Value {
 		if len(m.globals) < 4096 {
 			m.globals[g.String()] = true
 		}
-		cls := m.pol.Classify(g)
+		cls := m.classify(g)
 		if cls.Verdict == Dunder {
 			m.find(RuleDunder, LevelCritical, pos, g, "dunder", "imports "+g.String()+", reaching a dunder attribute", g.String())
 		}
@@ -763,7 +780,7 @@ func (m *machine) flushRefs() {
 		if r.called {
 			continue
 		}
-		cls := m.pol.Classify(g)
+		cls := m.classify(g)
 		switch cls.Verdict {
 		case Denied:
 			m.find(RuleDangerousGlobal, LevelHigh, r.pos, g, cls.Category, fmt.Sprintf("imports %s (%s) without calling it here", g, categoryText(cls.Category)), g.String())
@@ -890,7 +907,7 @@ func (m *machine) judgeCall(t Global, fn, args, kw *Value, pos int64, res *Value
 		m.find(RuleUnresolvedCall, LevelHigh, pos, t, "", "calls the module object "+t.Module, evidence)
 		return
 	}
-	cls := m.pol.Classify(t)
+	cls := m.classify(t)
 	evidence := ""
 	if cls.Verdict != Allowed && cls.Verdict != Indirect {
 		evidence = res.Preview()
@@ -958,7 +975,7 @@ func (m *machine) modelResult(t Global, args *Value, pos int64, res *Value) {
 			}
 		}
 	}
-	if loaders[t] || m.pol.Classify(t).Category == "loader" {
+	if loaders[t] || m.classify(t).Category == "loader" {
 		m.scanArgs(args, pos, true)
 	} else {
 		m.scanArgs(args, pos, false)
@@ -1049,14 +1066,14 @@ func (m *machine) judgeIndirect(kind string, t Global, args *Value, pos int64, r
 			return
 		}
 		g := joinAttr(bt, name)
-		cls := m.pol.Classify(g)
+		cls := m.classify(g)
 		switch cls.Verdict {
 		case Denied:
 			m.find(RuleDangerousCall, LevelCritical, pos, g, cls.Category, fmt.Sprintf("getattr reaches %s (%s)", g, categoryText(cls.Category)), evidence())
 		case Dunder:
 			m.find(RuleDunder, LevelCritical, pos, g, "dunder", "getattr reaches "+g.String(), evidence())
 		case Unknown:
-			if bt.Name == "" || m.pol.Classify(bt).Verdict != Allowed {
+			if bt.Name == "" || m.classify(bt).Verdict != Allowed {
 				m.find(RuleIndirect, LevelMedium, pos, g, "reflect", fmt.Sprintf("getattr reaches %s, which is in neither list", g), evidence())
 			}
 		}
@@ -1110,7 +1127,7 @@ func (m *machine) judgeTarget(v *Value, pos int64, what string, evidence func() 
 		return
 	}
 	m.markCalled(g)
-	cls := m.pol.Classify(g)
+	cls := m.classify(g)
 	switch cls.Verdict {
 	case Denied:
 		m.find(RuleDangerousCall, LevelCritical, pos, g, cls.Category, fmt.Sprintf("%s %s (%s)", what, g, categoryText(cls.Category)), evidence())
@@ -1181,7 +1198,7 @@ func (m *machine) mutate(target *Value, want Kind, method string, items []*Value
 		mg := joinAttr(g, method)
 		m.produced = true
 		m.markCalled(g)
-		cls := m.pol.Classify(mg)
+		cls := m.classify(mg)
 		if cls.Verdict == Dunder || (g.Name != "" && cls.Verdict != Allowed) {
 			m.find(RuleBuildOnGlobal, LevelCritical, pos, mg, "", fmt.Sprintf("item or element assignment on %s itself calls %s", g, mg), mg.String())
 		}

@@ -29,7 +29,7 @@ type Options struct {
 	// IgnoreGitPaths leaves out .git, .gitattributes, .github and .gitignore
 	// at the top level of the model, as model_signing does by default.
 	IgnoreGitPaths bool
-	Workers        int // files (or shards) hashed at once; 0: GOMAXPROCS
+	Workers        int // files (or shards) hashed at once; 0: DefaultWorkers() (model_signing's min(32, cores+4))
 }
 
 // Resource is one entry of predicate.resources.
@@ -44,6 +44,12 @@ type Manifest struct {
 	Options   Options
 	Resources []Resource // in model_signing's order (component-wise paths, numeric shard offsets)
 	Bytes     int64      // bytes hashed
+	// Ignored is what predicate.serialization.ignore_paths records: the
+	// model-relative IgnorePaths that can apply inside the model (cleaned)
+	// plus the four git defaults when IgnoreGitPaths is set, sorted and
+	// without duplicates. model_signing records the git defaults whether or
+	// not they exist, so this does too.
+	Ignored []string
 }
 
 // Diff says how two resource lists differ; paths are resource names.

@@ -40,12 +40,28 @@ var fixtures = []struct{ src, dst string }{
 	{"../../../testdata/pickles/benign/numpy_0d_p2.pkl", "benign.pkl"},
 }
 
+// vectorFiles are the OMS vectors (verify/testdata/vectors) the verify and
+// sign scripts use, copied to vectors/ in $WORK.
+var vectorFiles = []string{
+	"keys/certificate/ca-cert.pem", "keys/certificate/int-ca-cert.pem", "keys/certificate/signing-key.pem",
+	"keys/certificate/signing-key-pub.pem", "keys/certificate/signing-key-cert.pem",
+	"v1.1.0-elliptic-key/model.sig", "v1.1.0-elliptic-key/signme-1", "v1.1.0-elliptic-key/signme-2", "v1.1.0-elliptic-key/ignore-me",
+	"v1.1.0-certificate/model.sig", "v1.1.0-certificate/signme-1", "v1.1.0-certificate/signme-2", "v1.1.0-certificate/ignore-me",
+	"v1.0.0-sigstore/model.sig", "v1.0.0-sigstore/signme-1", "v1.0.0-sigstore/signme-2",
+	"v1.0.0-elliptic-key/model.sig", "v1.0.0-elliptic-key/signme-1",
+}
+
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
 		Setup: func(env *testscript.Env) error {
 			for _, f := range fixtures {
 				if err := copyFile(f.src, filepath.Join(env.WorkDir, filepath.FromSlash(f.dst))); err != nil {
+					return err
+				}
+			}
+			for _, f := range vectorFiles {
+				if err := copyFile(filepath.Join("../../../verify/testdata/vectors", f), filepath.Join(env.WorkDir, "vectors", filepath.FromSlash(f))); err != nil {
 					return err
 				}
 			}

@@ -14,7 +14,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	ran := false
-	root.PersistentPreRun = func(*cobra.Command, []string) { ran = true }
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		// Cobra checks required flags only after this hook: do it here so
+		// that a missing flag is a usage error too.
+		if err := cmd.ValidateRequiredFlags(); err != nil {
+			return &usageError{err}
+		}
+		ran = true
+		return nil
+	}
 	err := root.ExecuteContext(ctx)
 	return exitCode(err, ran, stderr)
 }
@@ -34,6 +42,6 @@ or above --fail-on); 2 usage error; 3 could not complete.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newScan(), newVersion())
+	root.AddCommand(newScan(), newVerify(), newSign(), newVersion())
 	return root
 }

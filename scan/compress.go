@@ -28,12 +28,14 @@ func (w *walker) decompress(in input, format string) {
 	case FormatBzip2:
 		r = bzip2.NewReader(src)
 	case FormatXz:
-		r, err = xz.NewReader(src)
+		// The dictionary is allocated at the size the header declares:
+		// cap it, or one crafted header costs gigabytes.
+		r, err = xz.ReaderConfig{DictCap: int(w.lim.MaxDictionary)}.NewReader(src)
 	case FormatLzma:
-		r, err = lzma.NewReader(src)
+		r, err = lzma.ReaderConfig{DictCap: int(w.lim.MaxDictionary)}.NewReader(src)
 	case FormatZstd:
 		var d *zstd.Decoder
-		d, err = zstd.NewReader(src, zstd.WithDecoderMaxMemory(256<<20), zstd.WithDecoderConcurrency(1))
+		d, err = zstd.NewReader(src, zstd.WithDecoderMaxMemory(uint64(w.lim.MaxDictionary)), zstd.WithDecoderMaxWindow(uint64(w.lim.MaxDictionary)), zstd.WithDecoderConcurrency(1))
 		if err == nil {
 			defer d.Close()
 			r = d

@@ -25,6 +25,7 @@ type Limits struct {
 	MaxRatio       int64 // decompressed/compressed ratio above which a stream is a bomb, checked after 64 MiB (1000)
 	MaxInMemory    int64 // an archive inside a compressed stream is read into memory up to this size, never to disk (64 MiB)
 	MaxNumpyHeader int64 // bytes of a .npy header (1 MiB)
+	MaxDictionary  int64 // xz/lzma dictionary and zstd window a stream may declare (128 MiB; xz -9 uses 64 MiB)
 
 	// Engine.
 	SniffBytes int   // bytes read from the start of a file to decide its format (64 KiB)
@@ -51,6 +52,7 @@ func Default() Limits {
 		MaxRatio:          1000,
 		MaxInMemory:       64 << 20,
 		MaxNumpyHeader:    1 << 20,
+		MaxDictionary:     128 << 20,
 		SniffBytes:        64 << 10,
 		MaxFiles:          1_000_000,
 	}

@@ -3,9 +3,13 @@ package verify
 import (
 	"context"
 	"crypto/elliptic"
+	"crypto/x509"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hallmarkdev/hallmark/verify/manifest"
 )
@@ -161,6 +165,87 @@ func TestSignVerifyWithManifest(t *testing.T) {
 		v, _ := NewVerifier(WithPublicKey(pubPEM(t, k.Public())))
 		if _, err := v.Verify(sig, WithResources(localManifest(t, dir, sig))); err != nil {
 			t.Fatalf("%s/%s: %v", opts.Method, opts.Hash, err)
+		}
+	}
+}
+
+// TestRoundTripMatrix: sign → verify for every hash × serialization × method
+// (key and certificate), through manifest.Compute on a model with nested
+// files, an empty file and a file spanning several shards.
+func TestRoundTripMatrix(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"config.json": "{}", "weights/a.bin": strings.Repeat("a", 1000), "weights/b.bin": "bbbb",
+		"empty": "", "a.txt": "text", "a/b": "nested",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rootCA := newRootCA(t, "matrix root")
+	inter := rootCA.intermediate(t, "matrix intermediate")
+	k := newECKey(t, elliptic.P256())
+	leaf := inter.leaf(t, k, x509.KeyUsageDigitalSignature, []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}, time.Time{}, time.Time{})
+	methods := map[string]func() (Signer, TrustPolicy){
+		"key": func() (Signer, TrustPolicy) {
+			s, err := NewKeySigner(privPEM(t, k))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s, WithPublicKey(pubPEM(t, k.Public()))
+		},
+		"certificate": func() (Signer, TrustPolicy) {
+			s, err := NewCertificateSigner(privPEM(t, k), certPEM(leaf), certPEM(inter.cert))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s, WithCertificateChain(certPEM(rootCA.cert))
+		},
+	}
+	for _, hash := range []string{manifest.HashSHA256, manifest.HashBLAKE2b, manifest.HashBLAKE3} {
+		for _, method := range []string{manifest.MethodFiles, manifest.MethodShards} {
+			for name, mk := range methods {
+				t.Run(hash+"/"+method+"/"+name, func(t *testing.T) {
+					opts := manifest.Options{Method: method, Hash: hash, IgnoreGitPaths: true}
+					if method == manifest.MethodShards {
+						opts.ShardSize = 256
+					}
+					m, err := manifest.Compute(context.Background(), dir, opts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					stmt, err := manifest.Statement(m, manifest.SubjectName(dir))
+					if err != nil {
+						t.Fatal(err)
+					}
+					signer, trust := mk()
+					b, err := Sign(stmt, signer)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sig, err := ParseBundle(b)
+					if err != nil {
+						t.Fatal(err)
+					}
+					v, err := NewVerifier(trust)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := v.Verify(sig, WithResources(localManifest(t, dir, sig))); err != nil {
+						t.Fatal(err)
+					}
+					// A changed byte in a shard or file is caught.
+					tampered := append([]manifest.Resource(nil), m.Resources...)
+					tampered[len(tampered)-1].Digest = strings.Repeat("0", len(tampered[len(tampered)-1].Digest))
+					if _, err := v.Verify(sig, WithResources(tampered)); !errors.Is(err, ErrResourceMismatch) {
+						t.Fatalf("tampered manifest: %v", err)
+					}
+				})
+			}
 		}
 	}
 }

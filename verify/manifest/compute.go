@@ -37,7 +37,18 @@ var GitPaths = []string{".git", ".gitattributes", ".github", ".gitignore"}
 //
 // A single-file model has one resource named "." (files) or ".:start:end"
 // per shard (shards), as model_signing's path.relative_to(model_path)
-// gives; IgnorePaths cannot match it.
+// gives; IgnorePaths cannot match it. A file name that a signature could
+// not carry (invalid UTF-8, a backslash; see [ValidName]) is an error
+// unless ignored. Errors name the offending path.
+//
+// Hashing: files (or shards) are hashed opts.Workers at a time, longest
+// first, each shard through its own reader at its offset; every worker
+// holds one 1 MiB buffer, so memory does not grow with the model's size.
+// A file that changes length while it is hashed in shards is an error.
+// The result is in model_signing's order (see [SortResources]).
+//
+// Hugging Face cache snapshots (snapshots/REV/* are links to ../../blobs)
+// fail the outside-the-root rule; hash the files, not the snapshot folder.
 func Compute(ctx context.Context, model string, opts Options) (*Manifest, error) {
 	return compute(ctx, model, opts, nil)
 }
@@ -73,9 +84,6 @@ func ComputeNames(ctx context.Context, model string, opts Options, names []strin
 			seen[p] = true
 			paths = append(paths, p)
 		}
-	}
-	if paths == nil {
-		paths = []string{}
 	}
 	return compute(ctx, model, opts, paths)
 }

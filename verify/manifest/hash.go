@@ -9,7 +9,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -22,10 +21,6 @@ import (
 // readSize is how much one read asks for. model_signing reads 1 MiB
 // chunks; larger reads measured no faster here (see BENCHMARKS.md).
 var readSize = 1 << 20
-
-// readAhead is how many buffers a job with a reader goroutine cycles
-// through.
-const readAhead = 3
 
 var bufPool = sync.Pool{New: func() any {
 	b := make([]byte, readSize)
@@ -71,8 +66,7 @@ func Algorithm(o Options) string {
 
 // hashAll hashes every entry, Workers at a time, and returns the resources
 // in the entries' order and the number of bytes hashed. Jobs are handed out
-// longest first. When there are fewer jobs than cores, each job also gets
-// a reader goroutine so reading and hashing overlap on the idle cores.
+// longest first.
 func hashAll(ctx context.Context, cfg *config, m *model, es []entry) ([]Resource, int64, error) {
 	res := make([]Resource, len(es))
 	if len(es) == 0 {
@@ -87,10 +81,6 @@ func hashAll(ctx context.Context, cfg *config, m *model, es []entry) ([]Resource
 	})
 	alg := Algorithm(cfg.Options)
 	workers := min(cfg.Workers, len(es))
-	// Idle cores: give each job a reader goroutine. Not when jobs outnumber
-	// the cores (the extra goroutine then only costs), nor when the caller
-	// asked for fewer workers than that.
-	pipelined := len(es) < min(cfg.Workers, runtime.GOMAXPROCS(0))
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -109,7 +99,7 @@ func hashAll(ctx context.Context, cfg *config, m *model, es []entry) ([]Resource
 					return
 				}
 				e := es[order[i]]
-				sum, n, err := m.hashEntry(ctx, cfg.Hash, e, pipelined)
+				sum, n, err := m.hashEntry(ctx, cfg.Hash, e)
 				if err != nil {
 					cancel(err)
 					return
@@ -129,7 +119,7 @@ func hashAll(ctx context.Context, cfg *config, m *model, es []entry) ([]Resource
 var errChanged = errors.New("file changed while it was being hashed")
 
 // hashEntry hashes one file, or one shard of it.
-func (m *model) hashEntry(ctx context.Context, hashName string, e entry, pipelined bool) ([]byte, int64, error) {
+func (m *model) hashEntry(ctx context.Context, hashName string, e entry) ([]byte, int64, error) {
 	f := m.files[e.file]
 	fh, err := m.open(f.open)
 	if err != nil {
@@ -154,12 +144,7 @@ func (m *model) hashEntry(ctx context.Context, hashName string, e entry, pipelin
 	if err != nil {
 		return nil, 0, err
 	}
-	var n int64
-	if pipelined {
-		n, err = copyPipelined(ctx, h, fh, e.start, limit)
-	} else {
-		n, err = copySimple(ctx, h, fh, e.start, limit)
-	}
+	n, err := hashRange(ctx, h, fh, e.start, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", m.show(f.name), err)
 	}
@@ -184,9 +169,15 @@ func want(size int, limit, done int64) int {
 	return size
 }
 
-// copySimple feeds bytes [off, off+limit) of r (to EOF when limit < 0) to
+// hashRange feeds bytes [off, off+limit) of r (to EOF when limit < 0) to
 // h, reading and hashing in turn.
-func copySimple(ctx context.Context, h hash.Hash, r io.ReaderAt, off, limit int64) (int64, error) {
+//
+// A reader goroutine filling the next buffers while h hashes (to use an
+// idle core when a model is one big file) was tried and dropped: on the
+// 2-vCPU benchmark machine it gained 4 % on a 4 GiB file when the other
+// core was idle, lost 4-5 % when that core was busy with other work, and
+// always cost 8 % more CPU (handoffs, cache traffic between cores).
+func hashRange(ctx context.Context, h hash.Hash, r io.ReaderAt, off, limit int64) (int64, error) {
 	bp := getBuf()
 	defer bufPool.Put(bp)
 	buf := *bp
@@ -212,77 +203,4 @@ func copySimple(ctx context.Context, h hash.Hash, r io.ReaderAt, off, limit int6
 			return n, err
 		}
 	}
-}
-
-type chunk struct {
-	b   *[]byte
-	n   int
-	err error
-}
-
-// copyPipelined is copySimple with a reader goroutine that fills the next
-// buffers while h hashes the current one.
-func copyPipelined(ctx context.Context, h hash.Hash, r io.ReaderAt, off, limit int64) (int64, error) {
-	free := make(chan *[]byte, readAhead)
-	filled := make(chan chunk, readAhead) // never blocks: only readAhead buffers exist
-	for range readAhead {
-		free <- getBuf()
-	}
-	stop := make(chan struct{})
-	go func() {
-		defer close(filled)
-		var pos int64
-		for {
-			var bp *[]byte
-			select {
-			case bp = <-free:
-			case <-stop:
-				return
-			}
-			w := want(len(*bp), limit, pos)
-			if w == 0 {
-				free <- bp
-				return
-			}
-			k, err := r.ReadAt((*bp)[:w], off+pos)
-			pos += int64(k)
-			filled <- chunk{bp, k, err}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	var (
-		n    int64
-		rerr error
-	)
-	done := ctx.Done()
-loop:
-	for c := range filled {
-		select {
-		case <-done:
-			rerr = context.Cause(ctx)
-			free <- c.b
-			break loop
-		default:
-		}
-		h.Write((*c.b)[:c.n])
-		n += int64(c.n)
-		free <- c.b
-		if c.err != nil {
-			if c.err != io.EOF {
-				rerr = c.err
-			}
-			break
-		}
-	}
-	close(stop)
-	for c := range filled { // the reader ends at stop or after its last read
-		free <- c.b
-	}
-	close(free)
-	for bp := range free {
-		bufPool.Put(bp)
-	}
-	return n, rerr
 }

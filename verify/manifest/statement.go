@@ -173,6 +173,8 @@ type ParsedStatement struct {
 	// Options is predicate.serialization: Method, Hash, ShardSize (shards),
 	// AllowSymlinks and IgnorePaths (as signed; model_signing adds them to
 	// the verifier's ignores). The v0.2 form reads as files/sha256.
+	// IgnoreGitPaths is not recorded in a signature: model_signing
+	// verifies with it on unless told otherwise.
 	Options Options
 	// Resources in payload order, digests lower-case. For the v0.2 form:
 	// one files/sha256 resource per subject.

@@ -434,23 +434,27 @@ func (d *Decoder) data(op *Op, n int64, keep int64) ([]byte, bool, error) {
 		}
 		return nil, false, err
 	}
-	rest := n - pre
-	for rest > 0 {
-		chunk := rest
-		if chunk > 1<<30 {
-			chunk = 1 << 30
+	if left, err := d.discard(n - pre); err != nil {
+		if err == io.EOF {
+			return nil, false, d.eof(op, fmt.Sprintf("declared %d bytes, %d present", n, n-left))
 		}
-		k, err := d.r.Discard(int(chunk))
-		d.pos += int64(k)
-		rest -= int64(k)
-		if err != nil {
-			if err == io.EOF {
-				return nil, false, d.eof(op, fmt.Sprintf("declared %d bytes, %d present", n, n-rest))
-			}
-			return nil, false, err
-		}
+		return nil, false, err
 	}
 	return buf, true, nil
+}
+
+// discard skips n bytes without holding them; it returns how many were
+// left unread when the stream ended (io.EOF) or failed.
+func (d *Decoder) discard(n int64) (int64, error) {
+	for n > 0 {
+		k, err := d.r.Discard(int(min(n, 1<<30)))
+		d.pos += int64(k)
+		n -= int64(k)
+		if err != nil {
+			return n, err
+		}
+	}
+	return 0, nil
 }
 
 // line reads a protocol-0 operand up to and excluding '\n'. A line longer
@@ -688,22 +692,11 @@ func clip(s string, n int) string {
 // Skip discards n raw bytes that are not opcodes (joblib writes array data
 // inside the pickle stream), without allocating them.
 func (d *Decoder) Skip(n int64) error {
-	for n > 0 {
-		chunk := n
-		if chunk > 1<<30 {
-			chunk = 1 << 30
-		}
-		k, err := d.r.Discard(int(chunk))
-		d.pos += int64(k)
-		n -= int64(k)
-		if err != nil {
-			if err == io.EOF {
-				return &DecodeError{Pos: d.pos, Msg: fmt.Sprintf("stream ends %d bytes before the end of raw array data", n), Truncated: true}
-			}
-			return err
-		}
+	left, err := d.discard(n)
+	if err == io.EOF {
+		return &DecodeError{Pos: d.pos, Msg: fmt.Sprintf("stream ends %d bytes before the end of raw array data", left), Truncated: true}
 	}
-	return nil
+	return err
 }
 
 // RawByte reads one raw byte that is not an opcode.

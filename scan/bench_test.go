@@ -33,7 +33,7 @@ const (
 	layout = "v1"
 
 	// The 4 GiB checkpoint: 64 float32 tensors of 64 MiB (16,777,216
-	// elements), 4,294,985,913 bytes; the quick one has the same 64
+	// elements), 4,294,985,987 bytes; the quick one has the same 64
 	// members at 4 MiB each (no zip64).
 	torchTensors    = 64
 	torchNumel4GiB  = 16 << 20

@@ -1,7 +1,9 @@
 // Package benchdata writes the inputs of hallmark's benchmarks: large,
 // benign pickles laid out byte for byte as CPython's C pickler
-// (pickle.dumps) writes them. Output is deterministic and streamed, so a
-// 1 GiB file costs little memory to generate.
+// (pickle.dumps) writes them, PyTorch zip checkpoints as torch.save writes
+// them (torch.go) and zlib-compressed joblib files (joblib.go). Output is
+// deterministic and streamed, so a 4 GiB file costs little memory to
+// generate.
 package benchdata
 
 import (

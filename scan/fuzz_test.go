@@ -9,7 +9,7 @@ import (
 var knownFormats = map[string]bool{
 	FormatPickle: true, FormatZip: true, FormatGzip: true, FormatBzip2: true, FormatXz: true,
 	FormatZstd: true, FormatLz4: true, Format7z: true, FormatTar: true, FormatNumpy: true,
-	FormatSafetensors: true, FormatGGUF: true, FormatHDF5: true, FormatUnknown: true,
+	FormatSafetensors: true, FormatGGUF: true, FormatHDF5: true, FormatZlib: true, FormatLzma: true, FormatUnknown: true,
 }
 
 // FuzzSniff: Sniff never panics, always names a known format and gives the

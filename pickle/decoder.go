@@ -101,9 +101,6 @@ func NewDecoder(r io.Reader, base int64, maxOperand int64) *Decoder {
 // Pos is the offset of the next byte the decoder will read.
 func (d *Decoder) Pos() int64 { return d.pos }
 
-// InFrame reports whether a FRAME is open at the current position.
-func (d *Decoder) InFrame() bool { return d.frameEnd >= 0 && d.pos < d.frameEnd }
-
 func (d *Decoder) errf(pos int64, op Opcode, format string, args ...any) error {
 	return &DecodeError{Pos: pos, Op: op.Name(), Msg: fmt.Sprintf(format, args...)}
 }

@@ -7,14 +7,6 @@ import (
 	"io"
 )
 
-// Sniff reports whether head, the first bytes of a file of size bytes, is
-// the start of a pickle. Protocol 0/1 pickles have no magic and even PROTO is
-// two common bytes, so head must also decode as opcodes: reach STOP, import a
-// name, or run valid to the end of the window (or of the file). Bytes that
-// fail before any of that would stop the unpickler before it did anything,
-// so they are not called a pickle.
-func Sniff(head []byte, size int64) bool { return SniffStrength(head, size) > 0 }
-
 // Sniff strengths.
 const (
 	NotPickle    = 0
@@ -22,7 +14,12 @@ const (
 	StrongPickle = 2
 )
 
-// SniffStrength is Sniff with how sure it is.
+// SniffStrength says whether head, the first bytes of a file of size bytes,
+// is the start of a pickle, and how sure that is. Protocol 0/1 pickles have
+// no magic and even PROTO is two common bytes, so head must also decode as
+// opcodes: reach STOP, import a name, or run valid to the end of the window
+// (or of the file). Bytes that fail before any of that would stop the
+// unpickler before it did anything, so they are not called a pickle.
 func SniffStrength(head []byte, size int64) int {
 	complete := int64(len(head)) >= size
 	proto := len(head) >= 2 && head[0] == byte(PROTO) && head[1] <= 5

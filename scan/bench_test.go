@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/hallmarkdev/hallmark/internal/benchdata"
@@ -43,27 +42,16 @@ const (
 	joblibN64MiB = 1 << 23
 )
 
-var genMu sync.Mutex
-
-// benchInput returns the path and size of a cached input, generating it
-// first if it is not there. Files are written atomically by benchdata, so a
-// file with the right name is complete.
+// benchInput returns the path and size of a cached input (see
+// benchdata.Cached), generating it first if it is not there.
 func benchInput(b *testing.B, name string, gen func(path string) (int64, error)) (string, int64) {
 	b.Helper()
-	genMu.Lock()
-	defer genMu.Unlock()
-	dir := filepath.Join(os.TempDir(), "hallmark-bench")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(dir, name)
-	if st, err := os.Stat(path); err == nil {
-		return path, st.Size()
-	}
-	b.Logf("generating %s", path)
-	size, err := gen(path)
+	path, size, made, err := benchdata.Cached(name, gen)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if made {
+		b.Logf("generated %s", path)
 	}
 	return path, size
 }

@@ -12,14 +12,7 @@ import (
 // pae is the DSSE pre-authentication encoding:
 // "DSSEv1" SP len(type) SP type SP len(payload) SP payload.
 func pae(payloadType string, payload []byte) []byte {
-	b := make([]byte, 0, 32+len(payloadType)+len(payload))
-	b = append(b, "DSSEv1 "...)
-	b = strconv.AppendInt(b, int64(len(payloadType)), 10)
-	b = append(b, ' ')
-	b = append(b, payloadType...)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(len(payload)), 10)
-	b = append(b, ' ')
+	b := paeHeader("DSSEv1 ", payloadType, len(payload), 32+len(payloadType)+len(payload))
 	return append(b, payload...)
 }
 
@@ -27,15 +20,20 @@ func pae(payloadType string, payload []byte) []byte {
 // payload bytes into a str): "DSSEV1" (capital V) SP len(type) SP type SP
 // len(payload) SP repr(payload), with Python's bytes repr b'...'.
 func paeV02(payloadType string, payload []byte) []byte {
-	b := make([]byte, 0, 40+len(payloadType)+len(payload)*5/4)
-	b = append(b, "DSSEV1 "...)
+	b := paeHeader("DSSEV1 ", payloadType, len(payload), 40+len(payloadType)+len(payload)*5/4)
+	return appendPyBytesRepr(b, payload)
+}
+
+// paeHeader is everything of a PAE before the payload.
+func paeHeader(prefix, payloadType string, payloadLen, capacity int) []byte {
+	b := make([]byte, 0, capacity)
+	b = append(b, prefix...)
 	b = strconv.AppendInt(b, int64(len(payloadType)), 10)
 	b = append(b, ' ')
 	b = append(b, payloadType...)
 	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(len(payload)), 10)
-	b = append(b, ' ')
-	return appendPyBytesRepr(b, payload)
+	b = strconv.AppendInt(b, int64(payloadLen), 10)
+	return append(b, ' ')
 }
 
 // appendPyBytesRepr appends CPython's repr() of a bytes object.

@@ -209,7 +209,7 @@ Sigstore (--identity/--issuer, checked offline against an embedded trusted root)
 // errPolicyFailed for a signature that does not verify.
 func runVerify(cmd *cobra.Command, target, sigPath string, dir bool, trust verify.TrustPolicy, vopts []verify.VerifierOption, o *verifyOptions) (*verifyReport, error) {
 	rep := &verifyReport{Target: target, Signature: sigPath}
-	data, err := os.ReadFile(sigPath)
+	data, err := readCapped(sigPath, verify.MaxBundleSize)
 	if err != nil {
 		return nil, &incompleteError{fmt.Errorf("signature: %w", err)}
 	}
@@ -289,4 +289,15 @@ func writeVerify(w io.Writer, format string, rep *verifyReport) error {
 	}
 	fmt.Fprintf(w, "%s: signature verified (%s: %s); %d resources, %s/%s, root %s\n", rep.Target, rep.Method, who, rep.Files, rep.Serialize, rep.Hash, rep.RootDigest)
 	return nil
+}
+
+// readCapped reads a file but never more than limit+1 bytes, so that an
+// oversized signature is refused by its parser without being held whole.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit+1))
 }

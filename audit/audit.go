@@ -192,6 +192,9 @@ func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	for _, t := range res.Targets {
+		scan.Relate(t.Files, cfg.Overrides)
+	}
 	res.Duration = time.Since(res.Started)
 	res.summarize()
 	return res, nil

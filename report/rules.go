@@ -3,6 +3,15 @@ package report
 import (
 	"sort"
 
+	"github.com/hallmarkdev/hallmark/formats/finding"
+	"github.com/hallmarkdev/hallmark/formats/gguf"
+	"github.com/hallmarkdev/hallmark/formats/hdf5"
+	"github.com/hallmarkdev/hallmark/formats/hfrepo"
+	"github.com/hallmarkdev/hallmark/formats/jinja"
+	"github.com/hallmarkdev/hallmark/formats/keras"
+	"github.com/hallmarkdev/hallmark/formats/onnx"
+	"github.com/hallmarkdev/hallmark/formats/safetensors"
+	"github.com/hallmarkdev/hallmark/formats/tfgraph"
 	"github.com/hallmarkdev/hallmark/pickle"
 	"github.com/hallmarkdev/hallmark/scan"
 )
@@ -39,11 +48,19 @@ var Rules = []RuleDoc{
 	{scan.RuleExtensionMismatch, "Extension and content disagree", "The file's name promises one format and its content is another (a pickle named .json). Loaders that sniff content will treat it as what it really is."},
 	{scan.RuleLinkEscapes, "Link out of the scanned root", "A symbolic link leads outside the scanned directory. hallmark does not follow it, so its target was not scanned; a loader would read it."},
 	{scan.RuleSkipped, "Entry skipped", "A link inside the root (its target is scanned under its own path) or a special file (device, FIFO, socket)."},
+	{scan.RuleUnrecognised, "Named like a model, content in no known format", "The file's name promises a model format (.safetensors, .gguf, .onnx, .h5, .pt…) but its content is in no format hallmark parses. A loader would refuse it or, worse, sniff it as something else; it is not known to be clean."},
+	{scan.RuleExternalLink, "ONNX external data names a link", "A tensor's external data location is a symbolic link or special file in the model folder: onnxruntime follows it and reads whatever it points to (a classic way to pull /etc/passwd or a device into a model)."},
+	{scan.RuleExternalMissing, "ONNX external data names a missing file", "A tensor's external data location is not in the scanned folder: the runtime reads a file hallmark has not seen."},
 	{scan.RulePolyglot, "Pickle polyglot", "The file carries another format's magic (GGUF, safetensors, zip…) and is also a valid pickle. Tools that trust the magic skip it; loaders that sniff content (joblib, pickle.load on any file) run the pickle. hallmark scans it as a pickle."},
 }
 
 func init() {
 	Rules = append(Rules, containerRules...)
+	for _, docs := range [][]finding.Doc{safetensors.Rules, gguf.Rules, jinja.Rules, onnx.Rules, tfgraph.Rules, hdf5.Rules, keras.Rules, hfrepo.Rules} {
+		for _, d := range docs {
+			Rules = append(Rules, RuleDoc{ID: d.ID, Short: d.Short, Help: d.Help})
+		}
+	}
 	for kind, help := range zipIssueHelp {
 		Rules = append(Rules, RuleDoc{ID: "zip/" + kind, Short: "Zip irregularity: " + kind, Help: help})
 	}

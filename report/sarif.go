@@ -71,6 +71,10 @@ func writeSARIF(w io.Writer, res *audit.Result) error {
 		}
 		r.WithMessage(sarif.NewTextMessage(msg))
 		loc := sarif.NewPhysicalLocation().WithArtifactLocation(sarif.NewSimpleArtifactLocation(f.Path))
+		if f.Location != "" {
+			msg += " (at " + f.Location + ")"
+			r.WithMessage(sarif.NewTextMessage(msg))
+		}
 		if f.Member != "" {
 			msg += " (in " + f.Member + ")"
 			r.WithMessage(sarif.NewTextMessage(msg))

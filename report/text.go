@@ -46,6 +46,9 @@ func writeText(w io.Writer, res *audit.Result, opt Options) error {
 				if fd.Count > 1 {
 					count = fmt.Sprintf(" (×%d)", fd.Count)
 				}
+				if fd.Location != "" {
+					loc = " at " + fd.Location + loc
+				}
 				if fd.Member != "" {
 					loc = " in " + fd.Member + loc
 				}
@@ -85,8 +88,17 @@ func describeFile(f *scan.FileResult) string {
 		if fc.PickleProtocol > 0 || fc.Format == scan.FormatPickle {
 			parts = append(parts, fmt.Sprintf("protocol %d", fc.PickleProtocol))
 		}
-		if fc.Framework != "" {
+		if fc.Framework != "" && fc.Framework != f.Format {
 			parts = append(parts, fc.Framework)
+		}
+		if fc.Architecture != "" {
+			parts = append(parts, fc.Architecture)
+		}
+		if fc.Quantization != "" {
+			parts = append(parts, fc.Quantization)
+		}
+		if fc.Parameters > 0 {
+			parts = append(parts, humanCount(fc.Parameters)+" parameters")
 		}
 	}
 	parts = append(parts, humanBytes(f.Size))
@@ -104,4 +116,16 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+func humanCount(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.1fB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d", n)
 }

@@ -56,7 +56,7 @@ func (e *Engine) File(ctx context.Context, f source.File, display string) FileRe
 	if !e.cfg.NoHash {
 		body = io.TeeReader(body, h)
 	}
-	w := &walker{e: e, ctx: ctx, res: &res, lim: e.cfg.Limits, globals: map[string]bool{}, warned: map[string]bool{}, perRule: map[string]int{}, summary: map[string]int{}}
+	w := &walker{e: e, ctx: ctx, res: &res, lim: e.cfg.Limits, globals: map[string]bool{}, warned: map[string]bool{}, perRule: map[string]int{}, summary: map[string]int{}, kerasDone: map[string]bool{}}
 	res.Format = w.scan(input{name: display, r: body, ra: r, size: f.Size})
 	if err := ctx.Err(); err != nil {
 		return e.failed(res, err)
@@ -71,6 +71,10 @@ func (e *Engine) File(ctx context.Context, f source.File, display string) FileRe
 			w.facts.Globals = append(w.facts.Globals, g)
 		}
 		sort.Strings(w.facts.Globals)
+		res.Facts = &w.facts
+	} else if w.facts.License != "" || len(w.facts.Metadata) > 0 {
+		// A model card: not scanned, but it names the licence.
+		w.facts.Format = res.Format
 		res.Facts = &w.facts
 	}
 	if !e.cfg.NoHash {

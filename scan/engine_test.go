@@ -117,7 +117,11 @@ var sniffTable = []struct {
 	{"pickle protocol 4 framed", []byte("\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00}\x94\x8c\x01a\x94K\x01s."), true, FormatPickle},
 	{"plain text", []byte("Hello world"), true, FormatUnknown},
 	{"plain text window", []byte(strings.Repeat("Hello world. ", 100)), false, FormatUnknown},
-	{"json object", []byte(`{"a": 1}`), true, FormatUnknown},
+	{"json object", []byte(`{"a": 1}`), true, FormatJSON},
+	{"json array", []byte(`[1, 2]`), true, FormatUnknown},
+	{"hdf5 after a user block", append(make([]byte, 512), "\x89HDF\r\n\x1a\n\x00"...), true, FormatHDF5},
+	{"safetensors huge header length", append([]byte{0, 0, 0, 0, 0, 0, 0, 0x80}, `{"a":{}}`...), true, FormatSafetensors},
+	{"safetensors padded", append([]byte{9, 0, 0, 0, 0, 0, 0, 0}, ` {"a":1}`...), true, FormatSafetensors},
 	{"json array", []byte(`[1, 2, 3]`), true, FormatUnknown},
 	{"markdown", []byte("# Model card\n\nThis is a model.\n"), true, FormatUnknown},
 	{"empty file", []byte{}, true, FormatUnknown},
@@ -217,6 +221,9 @@ func TestEngineSHA256(t *testing.T) {
 			if c.format == FormatZip {
 				limit = 2*size + 2*min(size, 64<<10) + 65557
 			}
+			if c.format == FormatSafetensors {
+				limit += size // the header is read at its offset, then hashed with the rest
+			}
 			if mf.read.Load() > limit {
 				t.Errorf("read %d bytes of a %d-byte file (more than one pass)", mf.read.Load(), size)
 			}
@@ -289,9 +296,8 @@ func TestEngineNotScanned(t *testing.T) {
 	e := New(Config{})
 	for _, c := range []struct{ name, data string }{
 		{"README.md", "Hello world"},
-		{"config.json", `{"a": 1}`},
 		{"empty.txt", ""},
-		{"model.gguf", "GGUF\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"},
+		{"weights.bin", "\x00\x01\x02\x03"},
 	} {
 		res := scanBytes(t, e, c.name, []byte(c.data))
 		fs := findingsOf(res, RuleNotScanned)
@@ -462,4 +468,33 @@ func sizeFor(head []byte, complete bool) int64 {
 		return int64(len(head))
 	}
 	return int64(len(head)) + 1<<20
+}
+
+// A file named like a parsed format whose content matches no signature is
+// handed to that format's parser, which says precisely what is wrong.
+func TestEngineNameHintedParsers(t *testing.T) {
+	e := New(Config{})
+	for _, c := range []struct{ name, data, format, rule string }{
+		{"model.safetensors", "not a header at all", FormatSafetensors, "safetensors/"},
+		{"model.gguf", "GGML\x03\x00\x00\x00junk", FormatGGUF, "gguf/"},
+		{"model.onnx", "\xff\xff\xff\xff junk", FormatONNX, "onnx/malformed"},
+		{"weights.h5", "not hdf5", FormatHDF5, "hdf5/"},
+		{"saved_model.pb", "\xff\xff\xff\xff", FormatTF, "tf/malformed"},
+		{"model.pt", "junk that is nothing", FormatUnknown, RuleUnrecognised},
+	} {
+		res := scanBytes(t, e, c.name, []byte(c.data))
+		ok := false
+		for _, f := range res.Findings {
+			if strings.HasPrefix(f.Rule, c.rule) && f.Severity >= High {
+				ok = true
+			}
+		}
+		if res.Format != c.format || !ok || res.Verdict == "clean" {
+			t.Errorf("%s: format %s verdict %s:%s", c.name, res.Format, res.Verdict, describeFile(res))
+		}
+	}
+	// Raw tensor bytes under a neutral name stay "not scanned".
+	if res := scanBytes(t, e, "weights.bin", []byte("\x00\x01\x02")); res.Max() > Info {
+		t.Errorf("weights.bin flagged:%s", describeFile(res))
+	}
 }

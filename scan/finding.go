@@ -7,6 +7,7 @@ const (
 	RuleLinkEscapes       = "file/link-outside-root"  // a link that leaves the scanned root
 	RuleSkipped           = "file/skipped"            // a link inside the root or a special file
 	RulePolyglot          = "file/polyglot"           // valid as a pickle and as another format
+	RuleUnrecognised      = "file/unrecognised-model" // named like a model format, content in none
 
 	RuleContainerMalformed = "container/malformed"      // an archive or compressed stream that cannot be read (fully)
 	RuleDepth              = "container/depth"          // containers nested deeper than the limit
@@ -26,7 +27,8 @@ type Finding struct {
 	Rule     string   `json:"rule"`
 	Severity Severity `json:"severity"`
 	Path     string   `json:"path"`
-	Member   string   `json:"member,omitempty"` // path inside the file; nested containers joined with "!"
+	Member   string   `json:"member,omitempty"`   // path inside the file; nested containers joined with "!"
+	Location string   `json:"location,omitempty"` // logical place inside the format: tensor, metadata key, node path, layer
 	Offset   int64    `json:"offset"`
 	Message  string   `json:"message"`
 	Evidence string   `json:"evidence,omitempty"`
@@ -44,6 +46,37 @@ type Facts struct {
 	Opcodes        int64    `json:"opcodes,omitempty"`
 	Members        int      `json:"members,omitempty"`
 	Globals        []string `json:"globals,omitempty"`
+
+	// What the model is, for the BOM and the reader.
+	Architecture  string            `json:"architecture,omitempty"`
+	ModelName     string            `json:"model_name,omitempty"`
+	FormatVersion string            `json:"format_version,omitempty"`
+	Producer      string            `json:"producer,omitempty"`
+	Parameters    int64             `json:"parameters,omitempty"`
+	Tensors       int               `json:"tensors,omitempty"`
+	Dtypes        []string          `json:"dtypes,omitempty"`
+	Quantization  string            `json:"quantization,omitempty"`
+	ContextLength int64             `json:"context_length,omitempty"`
+	License       string            `json:"license,omitempty"`
+	ChatTemplates []ChatTemplate    `json:"chat_templates,omitempty"`
+	Opsets        []string          `json:"opsets,omitempty"`
+	Inputs        []string          `json:"inputs,omitempty"`
+	Outputs       []string          `json:"outputs,omitempty"`
+	Layers        []string          `json:"layers,omitempty"`
+	Ops           []string          `json:"ops,omitempty"`
+	Metadata      map[string]string `json:"metadata,omitempty"`
+	// Files outside this one that loading it reads or runs: ONNX external
+	// data, auto_map code modules. Checked against the folder by Relate.
+	ExternalData []string `json:"external_data,omitempty"`
+	RemoteCode   []string `json:"remote_code,omitempty"`
+}
+
+// ChatTemplate is one Jinja chat template a model carries.
+type ChatTemplate struct {
+	Name   string `json:"name"`
+	Source string `json:"source"` // where it sits: tokenizer.chat_template, tokenizer_config.json chat_template…
+	SHA256 string `json:"sha256"`
+	Size   int    `json:"size"`
 }
 
 // FileResult is everything the engine learned about one file.

@@ -10,6 +10,7 @@ var knownFormats = map[string]bool{
 	FormatPickle: true, FormatZip: true, FormatGzip: true, FormatBzip2: true, FormatXz: true,
 	FormatZstd: true, FormatLz4: true, Format7z: true, FormatTar: true, FormatNumpy: true,
 	FormatSafetensors: true, FormatGGUF: true, FormatHDF5: true, FormatZlib: true, FormatLzma: true, FormatUnknown: true,
+	FormatONNX: true, FormatTF: true, FormatJSON: true,
 }
 
 // FuzzSniff: Sniff never panics, always names a known format and gives the

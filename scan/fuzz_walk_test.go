@@ -10,10 +10,13 @@ import (
 )
 
 // FuzzFile runs the whole engine (sniffing, tar, zip, 7z, compressed
-// streams, numpy headers, joblib framing, pickles) over arbitrary bytes:
+// streams, numpy headers, joblib framing, pickles, and the format parsers
+// of formats/) over arbitrary bytes:
 // no panic, no hang, a verdict always, the same result twice.
 func FuzzFile(f *testing.F) {
-	for _, pat := range []string{"../testdata/containers/*/*", "../testdata/pickles/benign/*.pkl"} {
+	for _, pat := range []string{"../testdata/containers/*/*", "../testdata/pickles/benign/*.pkl",
+		"../testdata/safetensors/*/*", "../testdata/gguf/*/*", "../testdata/onnx/*/*", "../testdata/tf/*/*/*",
+		"../testdata/hdf5/*/*", "../testdata/keras/*/*", "../testdata/hf/*/*/*.json", "../testdata/templates-ssti/malicious/*"} {
 		files, _ := filepath.Glob(pat)
 		for _, p := range files {
 			if data, err := os.ReadFile(p); err == nil && len(data) < 256<<10 {

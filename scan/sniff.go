@@ -6,6 +6,9 @@ import (
 	"path"
 	"strings"
 
+	"github.com/hallmarkdev/hallmark/formats/hfrepo"
+	"github.com/hallmarkdev/hallmark/formats/onnx"
+	"github.com/hallmarkdev/hallmark/formats/tfgraph"
 	"github.com/hallmarkdev/hallmark/pickle"
 )
 
@@ -51,9 +54,24 @@ func Sniff(head []byte, size int64) (format, magic string) {
 		}
 	}
 	if magic == "" {
+		// Formats without a magic number, recognised by parsing their start.
+		switch {
+		case onnx.Looks(head):
+			return FormatONNX, ""
+		case tfgraph.Kind(head, size) != "":
+			return FormatTF, ""
+		case hfrepo.IsJSONObject(head):
+			return FormatJSON, ""
+		}
 		return FormatUnknown, ""
 	}
 	return magic, ""
+}
+
+// parsed are the formats with a parser of their own (besides containers).
+var parsed = map[string]bool{
+	FormatPickle: true, FormatSafetensors: true, FormatGGUF: true, FormatHDF5: true, FormatONNX: true,
+	FormatTF: true, FormatJSON: true, FormatPython: true, FormatJinja: true,
 }
 
 func sniffMagic(head []byte) string {
@@ -76,7 +94,7 @@ func sniffMagic(head []byte) string {
 		return FormatNumpy
 	case bytes.HasPrefix(head, []byte("GGUF")):
 		return FormatGGUF
-	case bytes.HasPrefix(head, []byte("\x89HDF\r\n\x1a\n")):
+	case isHDF5(head):
 		return FormatHDF5
 	case len(head) >= 262 && string(head[257:262]) == "ustar":
 		return FormatTar
@@ -98,12 +116,31 @@ func isZlib(head []byte) bool {
 	return len(head) >= 2 && head[0]&0x0f == 8 && head[0]>>4 <= 7 && (uint16(head[0])<<8|uint16(head[1]))%31 == 0 && head[1]&0x20 == 0
 }
 
+// isSafetensors: an 8-byte length, then what starts a JSON header. The
+// length is not judged here (a 2^63 length is the parser's finding), so
+// the JSON start is checked a little further instead.
 func isSafetensors(head []byte) bool {
-	if len(head) < 10 {
+	if len(head) < 10 || binary.LittleEndian.Uint64(head) == 0 {
 		return false
 	}
-	n := binary.LittleEndian.Uint64(head)
-	return n > 0 && n < 100<<20 && head[8] == '{'
+	j := bytes.TrimLeft(head[8:], " \t\r\n")
+	if len(j) < 2 || (j[0] != '{' && j[0] != '[') {
+		return false
+	}
+	j = bytes.TrimLeft(j[1:], " \t\r\n")
+	return len(j) > 0 && (j[0] == '"' || j[0] == '}' || j[0] == ']' || j[0] == '{')
+}
+
+// isHDF5: the signature sits at 0 or, after a user block, at 512, 1024,
+// 2048… (the HDF5 specification's search order).
+func isHDF5(head []byte) bool {
+	const sig = "\x89HDF\r\n\x1a\n"
+	for off := 0; off+len(sig) <= len(head); off = max(512, off*2) {
+		if string(head[off:off+len(sig)]) == sig {
+			return true
+		}
+	}
+	return false
 }
 
 // pickleExts are names under which a pickle is expected; a pickle under a
@@ -112,7 +149,7 @@ var otherExts = map[string]string{
 	".json": "JSON", ".txt": "text", ".md": "Markdown", ".yaml": "YAML", ".yml": "YAML",
 	".safetensors": "safetensors", ".gguf": "GGUF", ".onnx": "ONNX", ".h5": "HDF5", ".hdf5": "HDF5",
 	".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".csv": "CSV", ".npy": "NumPy", ".npz": "NumPy zip",
-	".tflite": "TFLite", ".pb": "protobuf", ".msgpack": "msgpack", ".model": "SentencePiece", ".jinja": "Jinja",
+	".tflite": "TFLite", ".pb": "protobuf", ".msgpack": "msgpack", ".model": "SentencePiece", ".jinja": "Jinja", ".py": "Python source", ".keras": "Keras",
 }
 
 func extensionMismatch(name, format string) (string, bool) {

@@ -26,6 +26,8 @@ type walker struct {
 	partial  bool // something inside the file could not be scanned
 	perRule  map[string]int
 	summary  map[string]int // index of each rule's summary finding
+	// kerasDone: members whose Keras config was analysed already.
+	kerasDone map[string]bool
 }
 
 // input is one byte stream to scan: the file itself or a member.
@@ -119,6 +121,18 @@ func (w *walker) scan(in input) string {
 		size = 1 << 62
 	}
 	format, magic := Sniff(head, size)
+	if format == FormatUnknown {
+		if tf := textFormat(in.name); tf != "" {
+			format = tf
+		} else if pf := parserHint(in.name); pf != "" {
+			// Named like a format whose parser can judge it: a damaged or
+			// forged file gets that parser's precise findings, never "not
+			// scanned".
+			format = pf
+		} else if in.member == "" && strings.EqualFold(path.Base(in.name), "README.md") {
+			w.modelCard(in, head)
+		}
+	}
 	if in.member != "" || in.depth > 0 {
 		w.facts.Members++
 	}
@@ -132,7 +146,7 @@ func (w *walker) scan(in input) string {
 		w.add(in, Finding{Rule: RuleDepth, Severity: High, Offset: 0, Message: fmt.Sprintf("%s nested %d levels deep: not opened (limit %d); its content is not known to be clean", format, in.depth, w.lim.MaxDepth)})
 		return format
 	}
-	if format == FormatPickle && containers[magic] && in.ra != nil && in.size >= 0 {
+	if format == FormatPickle && (containers[magic] || parsed[magic]) && in.ra != nil && in.size >= 0 {
 		// A polyglot: loaders that trust the magic read the container;
 		// the unpickler runs the pickle. Scan both.
 		w.pickle(in)
@@ -147,7 +161,7 @@ func (w *walker) scan(in input) string {
 
 // dispatch runs the scanner of format over in.
 func (w *walker) dispatch(in input, format string) {
-	if in.member == "" && format != FormatUnknown && (containers[format] || format == FormatPickle) {
+	if in.member == "" && format != FormatUnknown && (containers[format] || parsed[format]) {
 		w.res.Scanned = true
 	}
 	switch format {
@@ -163,7 +177,31 @@ func (w *walker) dispatch(in input, format string) {
 		w.numpy(in)
 	case FormatGzip, FormatBzip2, FormatXz, FormatZstd, FormatLz4, FormatZlib, FormatLzma:
 		w.decompress(in, format)
+	case FormatSafetensors:
+		w.safetensors(in)
+	case FormatGGUF:
+		w.gguf(in)
+	case FormatHDF5:
+		w.hdf5(in)
+	case FormatONNX:
+		w.onnx(in)
+	case FormatTF:
+		w.tensorflow(in, tfKindByName(in.name))
+	case FormatJSON:
+		w.json(in)
+	case FormatPython:
+		w.python(in)
+	case FormatJinja:
+		w.jinjaFile(in)
 	default:
+		if hint := hintedFormat(in.name); in.member == "" && hint != "" {
+			sev := High
+			if hint == FormatTF {
+				sev = Medium
+			}
+			w.add(in, Finding{Rule: RuleUnrecognised, Severity: sev, Offset: 0, Message: "named like " + hint + " but its content is not " + hint + " nor any format hallmark parses: a loader would refuse or misread it, and it is not known to be clean"})
+			return
+		}
 		if in.member == "" {
 			what := "no model format hallmark parses"
 			if format != FormatUnknown {

@@ -1,14 +1,27 @@
 package scan
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"path"
 	"regexp"
 	"strings"
 
+	"github.com/hallmarkdev/hallmark/formats/keras"
 	"github.com/hallmarkdev/hallmark/internal/tzip"
 )
+
+func entryNames(a *tzip.Archive) []string {
+	names := make([]string, 0, min(len(a.Entries), 4096))
+	for i := range a.Entries {
+		if len(names) == cap(names) {
+			break
+		}
+		names = append(names, a.Entries[i].Name)
+	}
+	return names
+}
 
 // zipIssueSeverity ranks what the tolerant reader found. Parser
 // differentials (what one reader sees and another does not) are high.
@@ -71,6 +84,11 @@ func (w *walker) zipMembers(in input, a *tzip.Archive) {
 			script = true
 		}
 	}
+	isKeras := false
+	if names := entryNames(a); keras.IsKeras3Archive(names) {
+		isKeras = true
+		w.kerasArchive(in, names)
+	}
 	if in.depth == 0 && torch && w.facts.Framework == "" {
 		w.facts.Framework = "pytorch"
 		if script {
@@ -108,6 +126,22 @@ func (w *walker) zipMembers(in input, a *tzip.Archive) {
 			member.ra = a.Raw(e)
 			if sr, ok := member.ra.(*io.SectionReader); ok {
 				member.size = sr.Size()
+			}
+		}
+		if isKeras && e.Name == "config.json" {
+			// Keras reads config.json whatever its encoding (json.loads
+			// detects UTF-16 and UTF-32): the Keras analyser gets it
+			// directly rather than through content sniffing.
+			data, err := io.ReadAll(io.LimitReader(m, w.lim.MaxInMemory+1))
+			switch {
+			case err != nil:
+				w.add(member, Finding{Rule: RuleContainerMalformed, Severity: High, Offset: -1, Message: fmt.Sprintf("member cannot be read: %v", err)})
+			case int64(len(data)) > w.lim.MaxInMemory:
+				w.add(member, Finding{Rule: RuleLimit, Severity: High, Offset: -1, Message: fmt.Sprintf("Keras config.json larger than %d MiB: not analysed", w.lim.MaxInMemory>>20)})
+			default:
+				w.kerasConfig(member, data, "config.json")
+				w.kerasDone[member.member] = true
+				member.r, member.ra, member.size = bytes.NewReader(data), bytes.NewReader(data), int64(len(data))
 			}
 		}
 		format := w.scan(member)

@@ -31,6 +31,10 @@ func TestMain(m *testing.M) {
 //	testdata/pickles/malicious/g_os_system_p2.pkl            → os_system.pkl            (critical: os.system call)
 //	testdata/pickles/malicious/g_sleepy_unknown_function_p2.pkl → sleepy.pkl           (medium: mylib.patch_weights call)
 //	testdata/pickles/benign/numpy_0d_p2.pkl                  → benign.pkl               (clean)
+//	testdata/gguf/benign/llama3_q8_0_v3.gguf                 → llama3.gguf              (clean, real Llama 3 template)
+//	testdata/gguf/malicious/ssti_named_template_rag.gguf     → ssti.gguf                (critical: template injection)
+//	testdata/keras/malicious/lambda_top.keras                → lambda.keras             (critical: Lambda bytecode)
+//	testdata/hf/malicious/remote-code-os-system/*            → hf-remote-code/          (auto_map + os.system)
 var fixtures = []struct{ src, dst string }{
 	{"../../../examples/sample-model/README.md", "sample-model/README.md"},
 	{"../../../examples/sample-model/config.json", "sample-model/config.json"},
@@ -38,6 +42,13 @@ var fixtures = []struct{ src, dst string }{
 	{"../../../testdata/pickles/malicious/g_os_system_p2.pkl", "os_system.pkl"},
 	{"../../../testdata/pickles/malicious/g_sleepy_unknown_function_p2.pkl", "sleepy.pkl"},
 	{"../../../testdata/pickles/benign/numpy_0d_p2.pkl", "benign.pkl"},
+	{"../../../testdata/gguf/benign/llama3_q8_0_v3.gguf", "llama3.gguf"},
+	{"../../../testdata/gguf/malicious/ssti_named_template_rag.gguf", "ssti.gguf"},
+	{"../../../testdata/keras/malicious/lambda_top.keras", "lambda.keras"},
+	{"../../../testdata/hf/malicious/remote-code-os-system/config.json", "hf-remote-code/config.json"},
+	{"../../../testdata/hf/malicious/remote-code-os-system/modeling_tiny.py", "hf-remote-code/modeling_tiny.py"},
+	{"../../../testdata/hf/malicious/remote-code-os-system/configuration_tiny.py", "hf-remote-code/configuration_tiny.py"},
+	{"../../../testdata/hf/malicious/remote-code-os-system/model.safetensors", "hf-remote-code/model.safetensors"},
 }
 
 // vectorFiles are the OMS vectors (verify/testdata/vectors) the verify and

@@ -1,0 +1,61 @@
+package audit
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// ONNX external data is checked against the folder: a sibling that is a
+// link is high (the runtime follows it), a missing one medium, a regular
+// file fine.
+func TestONNXExternalDataFolder(t *testing.T) {
+	model, err := os.ReadFile("../testdata/onnx/benign/external_data/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights, err := os.ReadFile("../testdata/onnx/benign/external_data/weights.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		setup   func(dir string) error
+		rule    string
+		atLeast string
+	}{
+		{"regular file", func(dir string) error { return os.WriteFile(filepath.Join(dir, "weights.bin"), weights, 0o644) }, "", ""},
+		{"link", func(dir string) error { return os.Symlink("/etc/hostname", filepath.Join(dir, "weights.bin")) }, "onnx/external-data-link", "high"},
+		{"missing", func(dir string) error { return nil }, "onnx/external-data-missing", "medium"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "model.onnx"), model, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.setup(dir); err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(context.Background(), []string{dir}, Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, f := range res.Findings() {
+				if c.rule != "" && f.Rule == c.rule && f.Severity.String() == c.atLeast {
+					found = true
+				}
+			}
+			if c.rule == "" {
+				if m := res.max(); m.String() != "info" && m != 0 {
+					t.Errorf("regular external data flagged at %s:%s", m, describe(res))
+				}
+				return
+			}
+			if !found {
+				t.Errorf("no %s at %s:%s", c.rule, c.atLeast, describe(res))
+			}
+		})
+	}
+}

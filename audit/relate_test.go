@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -58,4 +59,36 @@ func TestONNXExternalDataFolder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// External data reached through a linked directory (weights -> /etc) is
+// the same as naming the link.
+func TestONNXExternalDataThroughLinkedDir(t *testing.T) {
+	src, err := os.ReadFile("../testdata/onnx/benign/external_data/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Point the model's location at sub/wts.bin (same length, so the
+	// protobuf stays valid) and make sub a link.
+	model := []byte(strings.Replace(string(src), "weights.bin", "sub/wts.bin", 1))
+	if string(model) == string(src) {
+		t.Skip("fixture's location has another name")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "model.onnx"), model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(os.TempDir(), filepath.Join(dir, "sub")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), []string{dir}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.Findings() {
+		if f.Rule == "onnx/external-data-link" && f.Severity.String() == "high" {
+			return
+		}
+	}
+	t.Errorf("no high onnx/external-data-link:%s", describe(res))
 }

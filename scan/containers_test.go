@@ -45,7 +45,7 @@ func TestContainerCorpus(t *testing.T) { corpus(t, "../testdata/containers") }
 // The P4 corpora: every attack on the other model formats is flagged and
 // every benign twin stays below medium, through the whole engine.
 func TestFormatCorpora(t *testing.T) {
-	for _, dir := range []string{"safetensors", "gguf", "onnx", "tf", "hdf5", "keras", "templates-ssti"} {
+	for _, dir := range []string{"safetensors", "gguf", "onnx", "tf", "hdf5", "keras", "templates-ssti", "polyglots"} {
 		t.Run(dir, func(t *testing.T) { corpus(t, "../testdata/"+dir) })
 	}
 }

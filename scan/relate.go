@@ -70,6 +70,12 @@ func Relate(files []FileResult, overrides map[string]Severity) {
 		for _, loc := range f.Facts.ExternalData {
 			target := path.Join(dir, loc)
 			sib, ok := byPath[target]
+			// A link anywhere on the way (weights -> /etc) is followed too.
+			for p := path.Dir(target); !ok && p != dir && p != "." && p != "/" && len(p) > len(dir); p = path.Dir(p) {
+				if d, isLink := byPath[p]; isLink && (d.Format == "link" || d.Format == "special") {
+					sib, ok, target = d, true, p
+				}
+			}
 			switch {
 			case ok && (sib.Format == "link" || sib.Format == "special"):
 				f.add(Finding{Rule: RuleExternalLink, Severity: High, Offset: -1, Location: loc, Message: "external data names " + target + ", which is a " + sib.Format + ": the runtime follows it and reads whatever it points to", Evidence: loc})

@@ -9,7 +9,9 @@ import (
 	"path"
 	"strings"
 
+	"github.com/hallmarkdev/hallmark/formats/onnx"
 	"github.com/hallmarkdev/hallmark/internal/limits"
+	"github.com/hallmarkdev/hallmark/internal/tzip"
 )
 
 // walker scans one file and every member inside it, recursively.
@@ -124,6 +126,10 @@ func (w *walker) scan(in input) string {
 	if format == FormatUnknown {
 		if tf := textFormat(in.name); tf != "" {
 			format = tf
+		} else if in.ra != nil && in.size > 0 && onnx.LooksWhole(in.ra, in.size) {
+			// An ONNX model whose first field is not ir_version: protobuf
+			// readers accept any field order and unknown fields.
+			format = FormatONNX
 		} else if pf := parserHint(in.name); pf != "" {
 			// Named like a format whose parser can judge it: a damaged or
 			// forged file gets that parser's precise findings, never "not
@@ -150,13 +156,75 @@ func (w *walker) scan(in input) string {
 		// A polyglot: loaders that trust the magic read the container;
 		// the unpickler runs the pickle. Scan both.
 		w.pickle(in)
-		alt := in
-		alt.r = io.NewSectionReader(in.ra, 0, in.size)
-		w.dispatch(alt, magic)
-		return format
+		w.view(in, magic)
+	} else {
+		w.dispatch(in, format)
 	}
-	w.dispatch(in, format)
+	w.alternates(in, format, magic, head)
 	return format
+}
+
+// view scans the bytes of in once more as format.
+func (w *walker) view(in input, format string) {
+	alt := in
+	alt.r = io.NewSectionReader(in.ra, 0, in.size)
+	w.dispatch(alt, format)
+}
+
+// alternates scans the other ways loaders read the same bytes: the format
+// the name promises (onnx.load and TensorFlow read protobuf fields after a
+// prefix that sniffs as JSON or a pickle), an HDF5 file after a user block
+// (HDF5 looks for its signature at 0, 512, 1024…, whatever the block
+// holds), and a zip found from its end (Python's zipfile, which Keras
+// uses, accepts any prefix).
+func (w *walker) alternates(in input, format, magic string, head []byte) {
+	if in.ra == nil || in.size < 0 || in.depth >= w.lim.MaxDepth || w.ctx.Err() != nil {
+		return
+	}
+	done := map[string]bool{format: true, magic: true}
+	if hint := parserHint(in.name); hint != "" && !done[hint] {
+		done[hint] = true
+		w.add(in, Finding{Rule: RulePolyglot, Severity: Medium, Offset: 0, Message: fmt.Sprintf("named like %s but its content starts like %s: loaders that go by the name parse it as %s; it was scanned both ways", hint, format, hint)})
+		w.view(in, hint)
+	}
+	if !done[FormatONNX] && (format == FormatPickle || format == FormatJSON) && onnx.LooksWhole(in.ra, in.size) {
+		done[FormatONNX] = true
+		w.add(in, Finding{Rule: RulePolyglot, Severity: Medium, Offset: 0, Message: fmt.Sprintf("starts like %s but the whole file is also an ONNX model (protobuf keeps unknown leading fields): onnx.load and onnxruntime read the model; it was scanned both ways", format)})
+		w.view(in, FormatONNX)
+	}
+	if !done[FormatHDF5] {
+		if off := hdf5Offset(in.ra, in.size, head); off > 0 {
+			done[FormatHDF5] = true
+			w.add(in, Finding{Rule: RulePolyglot, Severity: Medium, Offset: off, Message: fmt.Sprintf("also an HDF5 file whose superblock sits at %d after a user block that holds the %s: h5py and Keras read the HDF5 file; it was scanned both ways", off, format)})
+			w.view(in, FormatHDF5)
+		}
+	}
+	if !done[FormatZip] && format != FormatPickle && in.size > 22 && hasEOCD(in.ra, in.size) {
+		if a, err := tzip.Open(in.ra, in.size, w.zipLimits()); err == nil && len(a.Entries) > 0 {
+			w.add(in, Finding{Rule: RulePolyglot, Severity: Medium, Offset: -1, Message: fmt.Sprintf("a %s that is also a zip archive (its directory is at the end): Python's zipfile, and Keras with it, reads the members; they were scanned", format)})
+			w.zipMembers(in, a)
+		}
+	}
+}
+
+// hdf5Offset finds an HDF5 signature after a user block (512, 1024, …),
+// in the sniffed head or, beyond it, by reading 8 bytes at each power of
+// two. 0 means none.
+func hdf5Offset(ra io.ReaderAt, size int64, head []byte) int64 {
+	const sig = "\x89HDF\r\n\x1a\n"
+	var b [8]byte
+	for off := int64(512); off+8 <= size; off *= 2 {
+		var got []byte
+		if off+8 <= int64(len(head)) {
+			got = head[off : off+8]
+		} else if n, _ := ra.ReadAt(b[:], off); n == 8 {
+			got = b[:]
+		}
+		if string(got) == sig {
+			return off
+		}
+	}
+	return 0
 }
 
 // dispatch runs the scanner of format over in.

@@ -1,6 +1,8 @@
 package onnx
 
 import (
+	"io"
+
 	"github.com/hallmarkdev/hallmark/formats/internal/pb"
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -123,4 +125,43 @@ func fieldLooksRight(num protowire.Number, declared uint64, val []byte, cut bool
 		}
 	}
 	return true
+}
+
+// LooksWhole reports whether the whole of ra parses as a ModelProto that
+// carries a graph, whatever comes first: protobuf readers (onnx.load,
+// onnxruntime) accept fields in any order and keep unknown fields, so a
+// model can start with a field that Looks does not expect, or with bytes
+// that also read as a pickle or JSON. It reads only field headers (large
+// fields are skipped, not read) and gives up after a few thousand fields.
+func LooksWhole(ra io.ReaderAt, size int64) bool {
+	// Most files fail at their first tag: check it before the reader
+	// fills a 64 KiB window.
+	var first [16]byte
+	n, _ := ra.ReadAt(first[:min(int64(len(first)), size)], 0)
+	if num, typ, k := protowire.ConsumeTag(first[:n]); k < 0 || num < 1 || typ > protowire.Fixed32Type || typ == protowire.EndGroupType {
+		return false
+	}
+	r := pb.NewReader(ra, size)
+	it := r.Fields(0, size)
+	graph, ir := false, false
+	for n := 0; it.Next(); n++ {
+		if n > 4096 {
+			return false
+		}
+		f := it.Field()
+		switch want, known := modelWire[f.Num]; {
+		case known && f.Type != want:
+			return false
+		case f.Num == modelGraph:
+			if head, _, err := r.Bytes(f, 2); err != nil || len(head) == 0 {
+				return false
+			} else if num, typ, k := protowire.ConsumeTag(head); k < 0 || !graphFields[num] || typ != protowire.BytesType {
+				return false
+			}
+			graph = true
+		case f.Num == modelIRVersion:
+			ir = f.Value >= 1 && f.Value <= 20
+		}
+	}
+	return it.Err() == nil && graph && ir
 }

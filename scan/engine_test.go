@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"github.com/hallmarkdev/hallmark/internal/limits"
 	"os"
 	"path/filepath"
 	"strings"
@@ -506,5 +507,22 @@ func TestEngineNameHintedParsers(t *testing.T) {
 	// Raw tensor bytes under a neutral name stay "not scanned".
 	if res := scanBytes(t, e, "weights.bin", []byte("\x00\x01\x02")); res.Max() > Info {
 		t.Errorf("weights.bin flagged:%s", describeFile(res))
+	}
+}
+
+// A JSON file beyond the in-memory cap (a big tokenizer.json) is streamed:
+// its chat template is still analysed and its size is no finding.
+func TestEngineBigJSONStreamed(t *testing.T) {
+	lim := limits.Default()
+	lim.MaxInMemory = 1 << 10
+	e := New(Config{Limits: lim})
+	big := `{"model": {"vocab": {"` + strings.Repeat("a", 4<<10) + `": 1}}, "chat_template": "{{ cycler.__init__.__globals__ }}"}`
+	res := scanBytes(t, e, "tokenizer_config.json", []byte(big))
+	if res.Max() != Critical || len(findingsOf(res, "hf/too-large")) != 0 {
+		t.Errorf("streamed JSON:%s", describeFile(res))
+	}
+	res = scanBytes(t, e, "tokenizer.json", []byte(strings.Replace(big, "cycler.__init__.__globals__", "messages", 1)))
+	if res.Max() > Info || !res.Complete {
+		t.Errorf("benign big JSON:%s", describeFile(res))
 	}
 }

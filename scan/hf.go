@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"path"
 	"strings"
@@ -29,7 +31,7 @@ func textFormat(name string) string {
 }
 
 func (w *walker) hfLimits() hfrepo.Limits {
-	return hfrepo.Limits{MaxJSON: w.lim.MaxInMemory}
+	return hfrepo.Limits{MaxJSON: w.lim.MaxInMemory + 1}
 }
 
 // json reads a JSON object: a transformers config (auto_map, the model's
@@ -41,7 +43,18 @@ func (w *walker) json(in input) {
 		w.add(in, Finding{Rule: RuleContainerMalformed, Severity: High, Offset: -1, Message: "cannot read: " + err.Error()})
 		return
 	}
-	rep := hfrepo.AnalyseJSONBytes(data, w.hfLimits())
+	var rep hfrepo.JSONReport
+	if int64(len(data)) > w.lim.MaxInMemory {
+		// A big tokenizer.json: stream it, keeping only what is analysed.
+		rep = hfrepo.AnalyseJSONStream(io.MultiReader(bytes.NewReader(data), in.r), w.hfLimits())
+		data = nil
+		if rep.KerasConfig {
+			w.add(in, Finding{Rule: RuleLimit, Severity: High, Offset: -1, Message: fmt.Sprintf("Keras config larger than %d MiB: not analysed", w.lim.MaxInMemory>>20)})
+			rep.KerasConfig = false
+		}
+	} else {
+		rep = hfrepo.AnalyseJSONBytes(data, w.hfLimits())
+	}
 	w.report(in, rep.Findings.Findings, rep.Complete, "")
 	if len(rep.AutoMap) > 0 {
 		w.add(in, Finding{Rule: hfrepo.RuleRemoteCode, Severity: High, Offset: -1, Location: "auto_map",

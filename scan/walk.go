@@ -178,8 +178,8 @@ func (w *walker) view(in input, format string) {
 // holds), and a zip found from its end (Python's zipfile, which Keras
 // uses, accepts any prefix).
 func (w *walker) alternates(in input, format, magic string, head []byte) {
-	if in.ra == nil || in.size < 0 || in.depth >= w.lim.MaxDepth || w.ctx.Err() != nil {
-		return
+	if in.ra == nil || in.size < 0 || in.tensor || in.depth >= w.lim.MaxDepth || w.ctx.Err() != nil {
+		return // raw tensor storage is read as bytes by its loader, nothing else
 	}
 	done := map[string]bool{format: true, magic: true}
 	if hint := parserHint(in.name); hint != "" && !done[hint] {

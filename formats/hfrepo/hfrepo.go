@@ -5,6 +5,7 @@
 package hfrepo
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -136,9 +137,33 @@ func AnalyseJSONBytes(data []byte, lim Limits) JSONReport {
 }
 
 func analyseJSON(data []byte, lim Limits) JSONReport {
+	return analyseStream(bytes.NewReader(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))), lim)
+}
+
+// AnalyseJSONStream reads a JSON object of any size from r, keeping only
+// the values of the keys it analyses (a 100 MB tokenizer.json costs the
+// largest single token, not the file). A Keras config is only recognised,
+// not returned: the caller needs the bytes for that.
+func AnalyseJSONStream(r io.Reader, lim Limits) JSONReport {
+	br := bufio.NewReader(r)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	return analyseStream(br, lim.orDefault())
+}
+
+// kept are the top-level keys whose values are decoded; the rest are
+// skipped token by token.
+var kept = map[string]bool{
+	"auto_map": true, "chat_template": true, "architectures": true, "model_type": true, "torch_dtype": true,
+	"dtype": true, "transformers_version": true, "license": true, "quantization_config": true, "keras_version": true,
+	"max_position_embeddings": true, "n_positions": true, "max_sequence_length": true, "seq_length": true,
+	"n_ctx": true, "model_max_length": true,
+}
+
+func analyseStream(r io.Reader, lim Limits) JSONReport {
 	var rep JSONReport
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(r)
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil || tok != json.Delim('{') {
@@ -157,7 +182,13 @@ func analyseJSON(data []byte, lim Limits) JSONReport {
 		}
 		key, _ := kt.(string)
 		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
+		if !kept[key] {
+			if err := skipValue(dec); err != nil {
+				rep.Findings.Addf(RuleMalformed, finding.Low, off, key, "JSON does not parse: %v", err)
+				return rep
+			}
+			raw = json.RawMessage("null")
+		} else if err := dec.Decode(&raw); err != nil {
 			rep.Findings.Addf(RuleMalformed, finding.Low, off, key, "JSON does not parse: %v", err)
 			return rep
 		}
@@ -197,6 +228,26 @@ func analyseJSON(data []byte, lim Limits) JSONReport {
 }
 
 var interesting = map[string]bool{"auto_map": true, "chat_template": true}
+
+// skipValue reads one JSON value without keeping it.
+func skipValue(dec *json.Decoder) error {
+	depth := 0
+	for {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t {
+		case json.Delim('{'), json.Delim('['):
+			depth++
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
+}
 
 func analyseKey(rep *JSONReport, key string, raw json.RawMessage, lim Limits) {
 	if string(raw) == "null" {

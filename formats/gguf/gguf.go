@@ -140,6 +140,7 @@ type parser struct {
 	size     int64
 	order    binary.ByteOrder
 	v1       bool
+	nulKeys  bool // a key held a NUL: duplicates are compared as C strings
 	list     finding.List
 	complete bool
 	stop     bool
@@ -409,9 +410,19 @@ func (p *parser) kv() {
 		p.checkKey(key, keyOff)
 	}
 	where := finding.Shorten(key, 200)
+	if i := strings.IndexByte(key, 0); i >= 0 {
+		// llama.cpp looks keys up as C strings (gguf_find_key: strcmp on
+		// key.c_str()), so the key ends at its first NUL for it while other
+		// readers see the whole key: judge it by what llama.cpp sees.
+		p.nulKeys = true
+		p.add(RuleBadKey, finding.High, keyOff, where, key, "key holds a NUL byte: llama.cpp compares keys as C strings and sees it as %q, other tools see a different key", finding.Shorten(key[:i], 80))
+		key = key[:i]
+	}
 	if keyKnown {
 		h := maphash.String(p.seed, key)
-		if _, dup := p.keys[h]; dup {
+		if _, dup := p.keys[h]; dup && p.nulKeys {
+			p.add(RuleDuplicateKey, finding.High, keyOff, where, key, "key %q appears twice when compared up to the first NUL, as llama.cpp's lookups compare keys: llama.cpp uses the first pair, other readers may use either", finding.Shorten(key, 80))
+		} else if dup {
 			p.add(RuleDuplicateKey, finding.High, keyOff, where, key, "key %q appears twice: llama.cpp refuses the file, other readers keep the first or the last value, so tools disagree on it", finding.Shorten(key, 80))
 		} else if len(p.keys) < p.lim.MaxKVs {
 			p.keys[h] = struct{}{}

@@ -613,6 +613,9 @@ var corpusTemplates = map[string]map[string]string{
 	"malicious/ssti_default_template.gguf": {
 		"default": "{{ cycler.__init__.__globals__.os.popen('echo hallmark-marker').read() }}",
 	},
+	"malicious/template_key_nul.gguf": {
+		"default": "{{ cycler.__init__.__globals__.os.popen('echo hallmark-marker').read() }}",
+	},
 	"malicious/ssti_named_template_rag.gguf": {
 		"rag": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
 	},
@@ -720,4 +723,46 @@ func TestCorpusFacts(t *testing.T) {
 	if v1.Version != 1 || v1.Tensors != 3 || v1.VocabSize != 264 {
 		t.Errorf("v1 facts %+v", v1)
 	}
+}
+
+// llama.cpp compares keys as C strings: a key continuing after a NUL is
+// the shorter key for it.
+func TestNULKeys(t *testing.T) {
+	const tpl = "{{ messages[0]['content'] }}"
+	t.Run("template key with NUL", func(t *testing.T) {
+		g := base()
+		g.kvStr("tokenizer.chat_template\x00x", tpl)
+		r := scanBytes(g.bytes(), Limits{})
+		if !has(r, RuleBadKey, finding.High) {
+			t.Fatalf("no high bad-key: %s", dump(r))
+		}
+		if len(r.Templates) != 1 || r.Templates[0].Name != "default" || r.Templates[0].Text != tpl {
+			t.Fatalf("templates = %+v", r.Templates)
+		}
+	})
+	t.Run("named template key with NUL", func(t *testing.T) {
+		g := base()
+		g.kvStr("tokenizer.chat_template.tool_use\x00", tpl)
+		r := scanBytes(g.bytes(), Limits{})
+		if len(r.Templates) != 1 || r.Templates[0].Name != "tool_use" {
+			t.Fatalf("templates = %+v", r.Templates)
+		}
+	})
+	t.Run("duplicate up to NUL", func(t *testing.T) {
+		g := base()
+		g.kvStr("tokenizer.chat_template", tpl)
+		g.kvStr("tokenizer.chat_template\x00evil", "{{ cycler }}")
+		r := scanBytes(g.bytes(), Limits{})
+		if !has(r, RuleDuplicateKey, finding.High) || len(r.Templates) != 2 {
+			t.Fatalf("want duplicate-key and both templates: %s %+v", dump(r), r.Templates)
+		}
+	})
+	t.Run("general key with NUL", func(t *testing.T) {
+		g := base()
+		g.kvStr("general.license\x00x", "mit")
+		r := scanBytes(g.bytes(), Limits{})
+		if r.License != "mit" {
+			t.Fatalf("License = %q", r.License)
+		}
+	})
 }

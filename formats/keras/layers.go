@@ -61,14 +61,12 @@ func (w *walker) judgeTFSymbol(o node, cls, sym string) {
 			return
 		}
 	}
-	for _, c := range comps {
-		if tfDangerous[c] || c == "raw_ops" && dangerousTFOps[last] {
-			w.add(RuleTFOp, finding.High, cls+" calls tf."+finding.Shorten(sym, 80)+
-				" when the model runs, which reads or writes files, runs Python or loads libraries", ev)
-			return
-		}
+	if tfDangerousPath(comps) {
+		w.add(RuleTFOp, finding.High, cls+" calls tf."+finding.Shorten(sym, 80)+
+			" when the model runs, which reads or writes files, runs Python or loads libraries", ev)
+		return
 	}
-	if (last == "print" || last == "Print") && w.subtreeHas(o, "file://") {
+	if isPrint(last) && w.subtreeHas(o, "file://") {
 		w.add(RuleTFOp, finding.High, cls+" calls tf."+sym+" with a file:// output stream: the model writes a file when it runs", ev)
 		return
 	}

@@ -108,9 +108,20 @@ var nonModelingComponents = map[string]bool{
 }
 
 // tfDangerous are TensorFlow module components and API names that read or
-// write files, run Python, load native libraries or save models.
+// write files, run Python, load native libraries, save models or start
+// network services. tf.io is judged name by name (tfIOPure): most of it
+// decodes and parses tensors.
 var tfDangerous = map[string]bool{
-	"io": true, "gfile": true, "file_io": true, "py_func": true, "py_function": true,
+	"gfile": true, "python_io": true, "TFRecordWriter": true, "tf_record_iterator": true,
+	"write_graph": true, "match_filenames_once": true, "register_filesystem_plugin": true,
+	"profiler": true, "lite": true, "distribute": true, "cluster_resolver": true, "estimator": true,
+	"tpu": true, "experimental_connect_to_cluster": true, "experimental_connect_to_host": true,
+	"connect_to_cluster": true, "connect_to_remote_host": true, "Server": true, "rpc": true,
+	"dtensor": true, "debug": true, "tfdbg": true, "logging_ops": true, "CsvDataset": true,
+	"SqlDataset": true, "make_csv_dataset": true, "make_batched_features_dataset": true,
+	"list_files": true, "snapshot": true, "service": true, "from_saved_model": true,
+	"load_delegate": true, "Interpreter": true, "Session": true, "InteractiveSession": true,
+	"file_system": true, "filesystem": true, "compat_internal": true, "file_io": true, "py_func": true, "py_function": true,
 	"numpy_function": true, "eager_py_func": true, "script_ops": true, "load_library": true,
 	"load_op_library": true, "load_file_system_library": true, "load_pluggable_device_library": true,
 	"saved_model": true, "summary": true, "summary_ops_v2": true, "gen_io_ops": true,
@@ -119,6 +130,41 @@ var tfDangerous = map[string]bool{
 	"get_file": true, "sysconfig": true, "TextFileInitializer": true,
 	"TFRecordDataset": true, "TextLineDataset": true, "FixedLengthRecordDataset": true,
 	"matching_files": true, "os": true, "sys": true, "subprocess": true,
+}
+
+// tfIOPure are the tf.io functions and classes that only decode, encode,
+// parse or describe tensors; every other tf.io name (read_file, write_file,
+// gfile, matching_files, TFRecordWriter, decode_proto's descriptor file,
+// ...) touches files.
+var tfIOPure = map[string]bool{
+	"decode_base64": true, "encode_base64": true, "decode_jpeg": true, "encode_jpeg": true,
+	"decode_png": true, "encode_png": true, "decode_image": true, "decode_gif": true,
+	"decode_bmp": true, "decode_and_crop_jpeg": true, "decode_compressed": true, "decode_csv": true,
+	"decode_json_example": true, "decode_raw": true, "parse_example": true,
+	"parse_single_example": true, "parse_sequence_example": true,
+	"parse_single_sequence_example": true, "parse_tensor": true, "serialize_tensor": true,
+	"serialize_sparse": true, "serialize_many_sparse": true, "deserialize_many_sparse": true,
+	"extract_jpeg_shape": true, "is_jpeg": true, "FixedLenFeature": true, "VarLenFeature": true,
+	"SparseFeature": true, "RaggedFeature": true, "FixedLenSequenceFeature": true,
+	"TFRecordOptions": true, "decode_wav": true, "encode_wav": true,
+}
+
+// tfDangerousPath reports whether a TensorFlow API path (without the
+// tensorflow/tf root) reads or writes files, runs Python, loads libraries
+// or opens network services.
+func tfDangerousPath(comps []string) bool {
+	last := comps[len(comps)-1]
+	for i, c := range comps {
+		switch {
+		case tfDangerous[c], c == "raw_ops" && dangerousTFOps[last]:
+			return true
+		case c == "io" && i+1 < len(comps) && !tfIOPure[comps[i+1]]:
+			return true
+		case c == "data" && (last == "save" || last == "load"):
+			return true // tf.data.experimental.save/load, Dataset.save/load
+		}
+	}
+	return false
 }
 
 // dangerousTFOps are TensorFlow ops that touch files, run Python or print
@@ -136,6 +182,18 @@ var dangerousTFOps = map[string]bool{
 	"WriteGraphSummary": true, "DebugIdentityV2": true, "DebugIdentityV3": true, "PrintV2": true,
 	"Print": true, "PyFunc": true, "PyFuncStateless": true, "EagerPyFunc": true,
 	"ShellExecute": true, "ExecuteOp": true, "SystemConfig": true, "LoadLibrary": true,
+	"CacheDataset": true, "CacheDatasetV2": true, "MatchingFilesDataset": true,
+	"ExperimentalMatchingFilesDataset": true, "SnapshotDataset": true, "SnapshotDatasetV2": true,
+	"SnapshotDatasetReader": true, "SnapshotNestedDatasetReader": true, "LoadDataset": true,
+	"SaveDataset": true, "SaveDatasetV2": true, "ExperimentalCSVDataset": true, "CSVDataset": true,
+	"CSVDatasetV2": true, "SqlDataset": true, "ExperimentalSqlDataset": true,
+	"DebugIdentity": true, "DebugNanCount": true, "DebugNumericSummary": true,
+	"ExperimentalDatasetToTFRecord": true, "DatasetToTFRecord": true, "WholeFileReader": true,
+	"WholeFileReaderV2": true, "TextLineReader": true, "TextLineReaderV2": true,
+	"TFRecordReader": true, "TFRecordReaderV2": true, "FixedLengthRecordReader": true,
+	"FixedLengthRecordReaderV2": true, "IdentityReader": true, "ReaderRead": true,
+	"ReaderReadV2": true, "ReaderRestoreState": true, "ReaderRestoreStateV2": true,
+	"SummaryWriter": true, "CreateSummaryDbWriter": true, "ImportEvent": true,
 }
 
 // internalClasses are class names that appear in Keras-written configs but

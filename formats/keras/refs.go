@@ -128,6 +128,14 @@ func (w *walker) judgeRef(mod *string, name string, isFn bool, reg string, ctx s
 	switch {
 	case m == "builtins" || m == "__builtin__":
 		w.builtinRef(name, base, isFn, custom, ctx, what, ev)
+		if _, ok := pythonBuiltins[reg]; ok && fallbackName(reg, base) {
+			lvl := finding.High
+			if dangerousBuiltins[reg] {
+				lvl = finding.Critical
+			}
+			w.add(RuleModuleReference, lvl, ctx+" has the registered_name "+strconv.Quote(reg)+
+				", which Keras 3.0-3.8 take from the builtins module when class_name is not found there", ev)
+		}
 		return
 	case dangerousModule(m):
 		w.add(RuleModuleReference, finding.Critical, ctx+" makes Keras import "+strconv.Quote(finding.Shorten(m, 80))+
@@ -147,7 +155,11 @@ func (w *walker) judgeRef(mod *string, name string, isFn bool, reg string, ctx s
 		w.customFinding(ctx, what, custom, ev)
 		return
 	case allowedRoots[root]:
-		w.kerasRef(m, base, isFn, ctx, what, ev)
+		if w.kerasRef(m, base, isFn, ctx, what, ev); fallbackName(reg, base) {
+			// Keras 3.0-3.8 fall back to vars(module).get(registered_name)
+			// when the module has no attribute class_name.
+			w.kerasRef(m, reg, isFn, ctx+" (through its registered_name)", what, ev)
+		}
 		if custom != "" {
 			w.customFinding(ctx, what, custom, ev)
 		}
@@ -210,36 +222,98 @@ func (w *walker) builtinRef(name, base string, isFn bool, custom, ctx, what, ev 
 	w.customFinding(ctx, what, custom, ev)
 }
 
+// fallbackName reports whether registered_name reg is a plain attribute
+// name, different from base, that Keras 3.0-3.8 look up in the module
+// (serialization_lib._retrieve_class_or_fn: vars(mod).get(registered_name))
+// when base is not found there.
+func fallbackName(reg, base string) bool {
+	return reg != "" && reg != base && !strings.Contains(reg, ".") && isIdentPath(reg)
+}
+
 // kerasRef judges a reference into Keras or TensorFlow: allowed, except the
-// gadgets that act outside the model.
-func (w *walker) kerasRef(m, base string, isFn bool, ctx, what, ev string) {
+// gadgets that act outside the model. It reports whether it added a finding.
+func (w *walker) kerasRef(m, base string, isFn bool, ctx, what, ev string) bool {
 	comps := append(strings.Split(m, "."), strings.Split(base, ".")...)
 	last := comps[len(comps)-1]
 	switch last {
 	case "get_file":
 		w.add(RuleGetFile, finding.Critical, ctx+" reaches "+qs(m+"."+base)+", which downloads a URL to a chosen path during loading (CVE-2025-8747)",
 			ev+w.urlsNear())
-		return
+		return true
 	case "enable_unsafe_deserialization":
 		w.add(RuleUnsafeToggle, finding.Critical, ctx+" calls "+qs(m+"."+base)+", switching off safe_mode so embedded bytecode runs (CVE-2025-9906)", ev)
-		return
+		return true
 	case "TorchModuleWrapper", "TFSMLayer":
-		return // judged by their own rules
+		return false // judged by their own rules
+	}
+	if globalStateSetter(comps) {
+		if w.nearHas("safe_mode_saving") {
+			w.add(RuleUnsafeToggle, finding.Critical, ctx+" calls "+qs(m+"."+base)+
+				" with \"safe_mode_saving\", switching off safe_mode so embedded bytecode runs (what enable_unsafe_deserialization does)", ev)
+			return true
+		}
+		w.add(RuleNonModelingAPI, finding.High, ctx+" calls "+qs(m+"."+base)+
+			", which changes Keras' process-wide state (safe_mode, backend, dtype policy) during loading", ev)
+		return true
 	}
 	if nonModeling(comps) {
 		w.add(RuleNonModelingAPI, finding.High, ctx+" reaches "+strconv.Quote(finding.Shorten(m+"."+base, 120))+
 			", a Keras "+what+" with side effects outside the model (files, downloads, global state)", ev)
-		return
+		return true
 	}
 	if root := comps[0]; root == "tensorflow" || root == "tf" {
-		for _, c := range comps[1:] {
-			if tfDangerous[c] || c == "raw_ops" && dangerousTFOps[last] {
-				w.add(RuleModuleReference, finding.High, ctx+" reaches the TensorFlow API "+strconv.Quote(finding.Shorten(m+"."+base, 120))+
-					", which reads or writes files, runs Python or loads libraries", ev)
-				return
+		if isPrint(last) {
+			msg := ", which prints its arguments when called"
+			if w.nearHas("file://") {
+				msg = " with a file:// output_stream: it appends attacker-chosen text to any file when called"
 			}
+			w.add(RuleModuleReference, finding.High, ctx+" reaches the TensorFlow function "+qs(m+"."+base)+msg+
+				" (no model config names it)", ev)
+			return true
+		}
+		if tfDangerousPath(comps[1:]) {
+			w.add(RuleModuleReference, finding.High, ctx+" reaches the TensorFlow API "+strconv.Quote(finding.Shorten(m+"."+base, 120))+
+				", which reads or writes files, runs Python, loads libraries or opens network services", ev)
+			return true
 		}
 	}
+	return false
+}
+
+// globalStateSetter reports Keras' global_state setters
+// (keras.src.backend.common.global_state.set_global_attribute and friends):
+// set_global_attribute("safe_mode_saving", False) disables safe_mode.
+func globalStateSetter(comps []string) bool {
+	last := comps[len(comps)-1]
+	if last == "set_global_attribute" {
+		return true
+	}
+	for _, c := range comps[:len(comps)-1] {
+		if c == "global_state" {
+			return true
+		}
+	}
+	return false
+}
+
+func isPrint(name string) bool {
+	switch name {
+	case "print", "print_v2", "Print", "PrintV2":
+		return true
+	}
+	return false
+}
+
+// nearHas reports whether a string containing sub is in the current object
+// or up to three enclosing containers (where Functional keeps a called
+// object's arguments).
+func (w *walker) nearHas(sub string) bool {
+	for i := len(w.anc) - 1; i >= 0 && i >= len(w.anc)-4; i-- {
+		if w.subtreeHas(w.anc[i], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func nonModeling(comps []string) bool {

@@ -53,8 +53,9 @@ var Rules = []finding.Doc{
 			"next to the reference. Do not load the model."),
 	doc(RuleUnsafeToggle, "The config calls keras.config.enable_unsafe_deserialization.",
 		"enable_unsafe_deserialization turns safe_mode off for the rest of the process, after which Lambda "+
-			"bytecode in the same or any later model is executed (CVE-2025-9906). No legitimate model config names "+
-			"it. Do not load the model."),
+			"bytecode in the same or any later model is executed (CVE-2025-9906). The same happens through "+
+			"keras.src.backend.common.global_state.set_global_attribute(\"safe_mode_saving\", False) or a "+
+			"registered_name Keras 3.0-3.8 fall back to. No legitimate model config names it. Do not load the model."),
 	doc(RuleTorchModuleWrapper, "A TorchModuleWrapper layer embeds a torch.save payload.",
 		"TorchModuleWrapper stores a whole torch.nn.Module as base64 torch.save bytes in its config and calls "+
 			"torch.load(weights_only=False) on them when the model is loaded: an embedded pickle that runs code "+

@@ -145,7 +145,7 @@ var Rules = []finding.Doc{
 	doc(RulePythonOp, "The graph calls Python through PyFunc / EagerPyFunc",
 		"PyFunc, PyFuncStateless and EagerPyFunc run a Python callable that was registered in the process that built the graph, looked up by a token. Loading the graph elsewhere fails unless a callable with that token is registered, but the op exists only to run Python: it marks a model written to execute code, and a host that registers callables (or a crafted loader) runs whatever the token selects. Treat the model as code and do not load it from an untrusted source."),
 	doc(RuleFileOp, "The graph reads, writes or lists files",
-		"Ops such as ReadFile, WriteFile, MatchingFiles, the file datasets and readers, InitializeTableFromTextFile, summary writers and debug dumpers touch the file system with the rights of the serving process whenever the graph, a signature or a load-time function runs. A model can read secrets into its outputs, overwrite files, or send them to remote file systems (gs://, s3://, hdfs://, http://) TensorFlow can write to: exfiltration. The path is shown when a Const gives it. Inference graphs do not need these ops; remove them or do not serve the model."),
+		"Ops such as ReadFile, WriteFile, MatchingFiles, the file datasets and readers, InitializeTableFromTextFile, summary writers and debug dumpers touch the file system with the rights of the serving process whenever the graph, a signature or a load-time function runs. A model can read secrets into its outputs, overwrite files, or send them to remote file systems (gs://, s3://, hdfs://, http://) TensorFlow can write to: exfiltration. The path is shown when a Const gives it; a path attribute given as a function-attribute placeholder is resolved through every caller's attributes, and one no caller fixes is reported as chosen by the caller. Inference graphs do not need these ops; remove them or do not serve the model."),
 	doc(RuleNetworkOp, "The graph opens network connections",
 		"RPC ops and tf.data service ops connect to addresses named in the graph; a model that calls out can leak its inputs or fetch instructions. Serving graphs do not need them."),
 	doc(RulePrintToFile, "PrintV2 writes to a file",
@@ -196,6 +196,7 @@ const (
 	avList        = 1
 	avS           = 2
 	avTensor      = 8
+	avPlaceholder = 9
 	avFunc        = 10
 	listS         = 2
 	listFunc      = 9
@@ -216,7 +217,32 @@ type scanner struct {
 	limitHit map[string]bool
 	scopes   []*scope
 	kerasLen int64
+
+	// Function attribute placeholders (AttrValue.placeholder) are
+	// substituted from the caller's attributes when the function is
+	// instantiated (attr_value_util.cc SubstitutePlaceholders): calls keeps
+	// the string attributes of every call site per function, phUses the
+	// path attributes given as placeholders. Both are resolved per graph.
+	calls     map[string][]map[string]string
+	callN     int
+	callBytes int
+	callsFull bool
+	phUses    []phUse
 }
+
+// phUse is a path attribute of a function node given as a placeholder.
+type phUse struct {
+	fn, op, attr, ph string
+	off              int64
+	where            string
+}
+
+// Caps of the call-site attributes remembered to resolve placeholders;
+// past them a placeholder stays unresolved, which is reported (fail closed).
+const (
+	maxCallAttrs     = 65536
+	maxCallAttrBytes = 4 << 20
+)
 
 // Scan decides the kind of the TensorFlow protobuf in ra by its content
 // (see Kind) and checks it. A file of no known kind is a tf/malformed
@@ -604,6 +630,7 @@ func (s *scanner) fingerprint() error {
 // scope is one graph or function body: nodes resolve their inputs by name
 // inside it, after it has been walked.
 type scope struct {
+	fn      string // the library function walked, "" for a graph
 	vals    map[string]*evalNode
 	bytes   int // bytes of strings held in vals
 	pending []func()
@@ -681,7 +708,7 @@ func (s *scanner) function(f pb.Field, where string) error {
 		name = "#" + strconv.Itoa(s.rep.Functions-1)
 	}
 	fwhere := where + ".function[" + finding.Shorten(name, maxLabel) + "].node_def"
-	sc := &scope{vals: map[string]*evalNode{}}
+	sc := &scope{fn: name, vals: map[string]*evalNode{}}
 	s.scopes = append(s.scopes, sc)
 	it := s.r.Fields(f.Start, f.End())
 	for it.Next() {
@@ -703,6 +730,7 @@ func (s *scanner) flushScopes() {
 		}
 	}
 	s.scopes = nil
+	s.resolvePlaceholders()
 }
 
 type nodeDef struct {
@@ -710,6 +738,8 @@ type nodeDef struct {
 	inputs   []string
 	attrs    map[string]string // string attributes that matter (see wantAttr)
 	funcs    []funcRef
+	ph       map[string]string // path attributes given as placeholders: attr -> placeholder name
+	strAttrs map[string]string // string attributes, kept only for direct function calls (op is a function name)
 	constStr string
 	hasConst bool
 }
@@ -750,6 +780,11 @@ func (s *scanner) node(f pb.Field, parent string, sc *scope) error {
 				}
 			}
 		case ndAttr:
+			if nd.strAttrs == nil && nd.op != "" && !(nd.op[0] >= 'A' && nd.op[0] <= 'Z') {
+				// Registered ops are CamelCase: a lower-case op is a call of
+				// a library function, whose attributes fill its placeholders.
+				nd.strAttrs = map[string]string{}
+			}
 			err = s.attrEntry(g, &nd)
 		}
 		if err != nil {
@@ -782,6 +817,9 @@ func (s *scanner) node(f pb.Field, parent string, sc *scope) error {
 			sc.bytes += n
 			sc.vals[nd.name] = &evalNode{op: nd.op, inputs: inputs, str: nd.constStr, hasStr: nd.hasConst, sep: nd.attrs["separator"]}
 		}
+	}
+	if nd.strAttrs != nil {
+		s.addCall(nd.op, nd.strAttrs)
 	}
 	s.checkNode(&nd, f.Offset, where, sc)
 	for _, fr := range nd.funcs {
@@ -840,6 +878,19 @@ func (s *scanner) attrValue(f pb.Field, key string, nd *nodeDef, depth int) erro
 			if depth == 0 && wantAttr[key] {
 				nd.attrs[key], err = s.str(g)
 			}
+			if depth == 0 && err == nil && nd.strAttrs != nil {
+				var v string
+				if v, err = s.str(g); err == nil {
+					nd.strAttrs[key] = v
+				}
+			}
+		case avPlaceholder:
+			if depth == 0 && wantAttr[key] {
+				if nd.ph == nil {
+					nd.ph = map[string]string{}
+				}
+				nd.ph[key], err = s.str(g)
+			}
 		case avTensor:
 			if depth == 0 && key == "value" {
 				err = s.constTensor(g, nd)
@@ -875,6 +926,16 @@ func (s *scanner) listValue(f pb.Field, key string, nd *nodeDef, depth int) erro
 				}
 				nd.attrs[key] = finding.Shorten(v, s.lim.MaxStringBytes)
 			}
+			if depth == 0 && nd.strAttrs != nil {
+				v, err := s.str(g)
+				if err != nil {
+					return err
+				}
+				if old, ok := nd.strAttrs[key]; ok {
+					v = old + "," + v
+				}
+				nd.strAttrs[key] = finding.Shorten(v, s.lim.MaxStringBytes)
+			}
 		case listFunc:
 			if err := s.nameAttrList(g, key, nd, depth); err != nil {
 				return err
@@ -885,6 +946,8 @@ func (s *scanner) listValue(f pb.Field, key string, nd *nodeDef, depth int) erro
 }
 
 func (s *scanner) nameAttrList(f pb.Field, key string, nd *nodeDef, depth int) error {
+	name := ""
+	var callAttrs map[string]string
 	it := s.r.Fields(f.Start, f.End())
 	for it.Next() {
 		g := it.Field()
@@ -897,6 +960,7 @@ func (s *scanner) nameAttrList(f pb.Field, key string, nd *nodeDef, depth int) e
 			if err != nil {
 				return err
 			}
+			name = v
 			if len(nd.funcs) < 64 {
 				nd.funcs = append(nd.funcs, funcRef{attr: key, name: v})
 			}
@@ -907,9 +971,148 @@ func (s *scanner) nameAttrList(f pb.Field, key string, nd *nodeDef, depth int) e
 			}); err != nil {
 				return err
 			}
+			k, v, ok, err := s.callAttr(g)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if callAttrs == nil {
+					callAttrs = map[string]string{}
+				}
+				callAttrs[k] = v
+			}
 		}
 	}
-	return it.Err()
+	if err := it.Err(); err != nil {
+		return err
+	}
+	if name != "" {
+		s.addCall(name, callAttrs)
+	}
+	return nil
+}
+
+// unresolvedAttr stands for a call-site attribute that is itself a
+// placeholder (forwarded from an outer function) or too long to keep.
+const unresolvedAttr = "\x00unresolved"
+
+// callAttr reads one attr entry of a call site's NameAttrList: its key and
+// its string value (a string, a list of strings joined by ',', or a
+// forwarded placeholder).
+func (s *scanner) callAttr(entry pb.Field) (key, val string, ok bool, err error) {
+	var value pb.Field
+	it := s.r.Fields(entry.Start, entry.End())
+	for it.Next() {
+		g := it.Field()
+		if !g.IsLen() {
+			continue
+		}
+		switch g.Num {
+		case 1:
+			if key, err = s.str(g); err != nil {
+				return "", "", false, err
+			}
+		case 2:
+			value = g
+		}
+	}
+	if err = it.Err(); err != nil || value.Type != protowire.BytesType {
+		return "", "", false, err
+	}
+	it = s.r.Fields(value.Start, value.End())
+	for it.Next() {
+		g := it.Field()
+		if !g.IsLen() {
+			continue
+		}
+		switch g.Num {
+		case avS:
+			if val, err = s.str(g); err != nil {
+				return "", "", false, err
+			}
+			ok = true
+		case avPlaceholder:
+			val, ok = unresolvedAttr, true
+		case avList:
+			li := s.r.Fields(g.Start, g.End())
+			for li.Next() {
+				h := li.Field()
+				if h.Num != listS || !h.IsLen() {
+					continue
+				}
+				v, err := s.str(h)
+				if err != nil {
+					return "", "", false, err
+				}
+				if ok {
+					v = val + "," + v
+				}
+				val, ok = finding.Shorten(v, s.lim.MaxStringBytes), true
+			}
+			if err = li.Err(); err != nil {
+				return "", "", false, err
+			}
+		}
+	}
+	return key, val, ok, it.Err()
+}
+
+// addCall remembers one call site of function fn with its string
+// attributes (within the caps; past them placeholders stay unresolved).
+func (s *scanner) addCall(fn string, attrs map[string]string) {
+	n := len(fn)
+	for k, v := range attrs {
+		n += len(k) + len(v)
+	}
+	if s.callsFull || s.callN >= maxCallAttrs || s.callBytes+n > maxCallAttrBytes {
+		s.callsFull = true
+		return
+	}
+	if s.calls == nil {
+		s.calls = map[string][]map[string]string{}
+	}
+	s.callBytes += n
+	s.callN++
+	s.calls[fn] = append(s.calls[fn], attrs)
+}
+
+// resolvePlaceholders checks the path attributes given as placeholders
+// with the values every call site of their function supplies; one no call
+// site supplies is reported as a path chosen by the caller.
+func (s *scanner) resolvePlaceholders() {
+	for _, u := range s.phUses {
+		var vals []string
+		for _, attrs := range s.calls[u.fn] {
+			if v, ok := attrs[u.ph]; ok && v != unresolvedAttr {
+				vals = append(vals, v)
+			}
+		}
+		if len(vals) == 0 || u.fn == "" {
+			rule := RuleFileOp
+			if u.op == "PrintV2" {
+				rule = RulePrintToFile
+			}
+			s.list.Add(finding.Finding{Rule: rule, Level: finding.High, Offset: u.off, Where: u.where,
+				Evidence: finding.Shorten(u.op+" "+u.attr+"=placeholder "+u.ph, 200),
+				Message: u.op + "'s " + u.attr + " is the function attribute placeholder " + strconv.Quote(finding.Shorten(u.ph, 80)) +
+					": the path is supplied by the caller and no call site in the graph fixes it, so the op may touch any file"})
+			continue
+		}
+		seen := map[string]bool{}
+		for _, v := range vals {
+			if seen[v] || len(seen) >= 16 {
+				continue
+			}
+			seen[v] = true
+			nd := nodeDef{op: u.op, attrs: map[string]string{u.attr: v}}
+			s.checkNode(&nd, u.off, u.where+".attr["+finding.Shorten(u.attr, maxLabel)+"]=caller", nil)
+		}
+	}
+	s.phUses = nil
+	s.calls = nil
+	s.callN = 0
+	s.callBytes = 0
+	s.callsFull = false
 }
 
 // constTensor keeps the first string of a DT_STRING Const.
@@ -943,6 +1146,14 @@ func (s *scanner) constTensor(f pb.Field, nd *nodeDef) error {
 
 func (s *scanner) checkNode(nd *nodeDef, off int64, where string, sc *scope) {
 	op := nd.op
+	if attr := placeholderAttr(op); attr != "" && nd.ph[attr] != "" && sc != nil {
+		if len(s.phUses) >= s.lim.MaxPending {
+			s.limit(off, where, "placeholders", "more than "+strconv.Itoa(s.lim.MaxPending)+" path attributes given as placeholders; the rest were not resolved")
+			return
+		}
+		s.phUses = append(s.phUses, phUse{fn: sc.fn, op: op, attr: attr, ph: nd.ph[attr], off: off, where: where})
+		return
+	}
 	switch {
 	case pythonOps[op]:
 		ev := "op " + op
@@ -994,6 +1205,9 @@ func (s *scanner) checkNode(nd *nodeDef, off int64, where string, sc *scope) {
 		} else {
 			sc.pending = append(sc.pending, func() {
 				path, complete := s.pathOf(sc, inputs, fo.input)
+				if path == "" && complete && inMemoryWhenEmpty[op] {
+					return // filename "": the dataset is cached in memory
+				}
 				if fo.input2 >= 0 && path == "" {
 					path, complete = s.pathOf(sc, inputs, fo.input2)
 				}
@@ -1018,6 +1232,15 @@ func (s *scanner) checkNode(nd *nodeDef, off int64, where string, sc *scope) {
 			}
 		})
 	}
+}
+
+// placeholderAttr names the attribute of op that holds a path (PrintV2's
+// output_stream, ImmutableConst's memory_region_name, ...), or "".
+func placeholderAttr(op string) string {
+	if op == "PrintV2" {
+		return "output_stream"
+	}
+	return fileOps[op].attr
 }
 
 // defer_ queues a check that needs the whole graph or function walked.

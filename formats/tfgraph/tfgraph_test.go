@@ -310,3 +310,63 @@ func TestKindRejectsONNX(t *testing.T) {
 		}
 	}
 }
+
+// Function attributes given as AttrValue.placeholder are filled from the
+// caller's attrs at instantiation: the path checks follow them.
+func TestPlaceholderAttrs(t *testing.T) {
+	ph := func(name string) fld { return st(avPlaceholder, name) }
+	lib := func(fnName string, nodes ...fld) fld {
+		return sub(gdLibrary, sub(libFunction, append([]fld{sub(fnSignature, st(1, fnName))}, nodes...)...))
+	}
+	call := func(fnName, key string, value ...fld) fld {
+		return mkNode("call", "StatefulPartitionedCall", nil, attr("f", sub(avFunc, st(1, fnName), sub(2, st(1, key), sub(2, value...)))))
+	}
+	printFn := lib("f", fnNode("p", "PrintV2", []string{"x"}, attr("output_stream", ph("stream"))))
+	regionFn := lib("g", fnNode("c", "ImmutableConst", nil, attr("memory_region_name", ph("region"))))
+	tests := []struct {
+		name  string
+		data  []byte
+		rule  string
+		level finding.Level // highest level expected for rule; 0: no finding of rule above Low
+		msg   string
+	}{
+		{"PrintV2 stream from caller", savedModel(call("f", "stream", st(avS, "file:///tmp/x")), printFn), RulePrintToFile, finding.High, "appends"},
+		{"caller after library", savedModel(printFn, call("f", "stream", st(avS, "file:///tmp/x"))), RulePrintToFile, finding.High, "appends"},
+		{"PrintV2 stream stderr from caller", savedModel(call("f", "stream", st(avS, "stderr")), printFn), RulePrintToFile, 0, ""},
+		{"ImmutableConst region from caller", savedModel(call("g", "region", st(avS, "/etc/shadow")), regionFn), RuleFileOp, finding.High, "/etc/shadow"},
+		{"region from a direct function call node", savedModel(mkNode("d", "g", nil, attr("region", st(avS, "/etc/shadow"))), regionFn), RuleFileOp, finding.High, "/etc/shadow"},
+		{"DebugIdentity urls list from caller", savedModel(call("h", "urls", sub(avList, st(listS, "file:///tmp/dump"))),
+			lib("h", fnNode("d", "DebugIdentity", []string{"x"}, attr("debug_urls", ph("urls"))))), RuleFileOp, finding.High, "file:///tmp/dump"},
+		{"no caller", savedModel(regionFn), RuleFileOp, finding.High, "supplied by the caller"},
+		{"caller forwards a placeholder", savedModel(call("g", "region", ph("outer")), regionFn), RuleFileOp, finding.High, "supplied by the caller"},
+		{"PrintV2 placeholder without caller", savedModel(printFn), RulePrintToFile, finding.High, "supplied by the caller"},
+		{"placeholder in the main graph", savedModel(mkNode("p", "PrintV2", []string{"x"}, attr("output_stream", ph("s")))), RulePrintToFile, finding.High, "supplied by the caller"},
+		{"CacheDataset in memory", savedModel(constStr("f", ""), mkNode("c", "CacheDataset", []string{"ds", "f"})), RuleFileOp, 0, ""},
+		{"CacheDatasetV2 to a path", savedModel(constStr("f", "/tmp/cache"), mkNode("c", "CacheDatasetV2", []string{"ds", "f", "m"})), RuleFileOp, finding.High, "/tmp/cache"},
+		{"CacheDataset unknown filename", savedModel(mkNode("c", "CacheDataset", []string{"ds", "arg"})), RuleFileOp, finding.High, "not fixed"},
+		{"MatchingFilesDataset", savedModel(constStr("g", "/home/*"), mkNode("m", "MatchingFilesDataset", []string{"g"})), RuleFileOp, finding.High, "/home/*"},
+		{"SnapshotDatasetReader", savedModel(mkNode("r", "SnapshotDatasetReader", []string{"dir", "i"})), RuleFileOp, finding.High, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := scanBytes(tc.data, Limits{})
+			var got finding.Level
+			var msgs []string
+			for _, f := range r.Findings {
+				if f.Rule == tc.rule && f.Level > got {
+					got = f.Level
+				}
+				msgs = append(msgs, f.Message)
+			}
+			if tc.level == 0 {
+				if got > finding.Low {
+					t.Fatalf("%s at %v, want none above low: %v", tc.rule, got, msgs)
+				}
+				return
+			}
+			if got != tc.level || !strings.Contains(strings.Join(msgs, "\n"), tc.msg) {
+				t.Fatalf("%s at %v, want %v with %q: %v", tc.rule, got, tc.level, tc.msg, msgs)
+			}
+		})
+	}
+}

@@ -446,6 +446,17 @@ def malicious():
     M("duplicate_key_template.gguf", w.build(), "duplicate chat template key", "high", "duplicate-key",
       "a benign llama-3 template, then the same key with an SSTI payload: readers that keep the first and those that keep the last see different templates")
 
+    w = small(extra=[("tokenizer.chat_template\x00x", STR, SSTI_CYCLER)])
+    M("template_key_nul.gguf", w.build(), "chat template key with a NUL", "critical", "template/",
+      "key 'tokenizer.chat_template\\x00x': llama.cpp's gguf_find_key compares keys as C strings, so this is its chat template, "
+      "while readers comparing whole keys skip it; the template is an SSTI payload")
+
+    w = small(extra=[("tokenizer.chat_template", STR, template("llama-3-8b-instruct.jinja")),
+                     ("tokenizer.chat_template\x00evil", STR, SSTI_CYCLER)])
+    M("duplicate_key_template_nul.gguf", w.build(), "duplicate template key up to a NUL", "high", "duplicate-key",
+      "tokenizer.chat_template twice as llama.cpp's C-string lookups see it (the second key continues after a NUL): "
+      "llama.cpp renders the first, readers comparing whole keys may render the SSTI one")
+
     w = small()
     w.tensors[1] = ("output_norm.weight",) + w.tensors[1][1:]
     M("duplicate_tensor_name.gguf", w.build(), "duplicate tensor name", "high", "duplicate-tensor",

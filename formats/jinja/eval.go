@@ -2,6 +2,7 @@ package jinja
 
 import (
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -18,52 +19,51 @@ func (in *interp) mkStr(s string, sp span) (cv, bool) {
 	return strV(s), true
 }
 
-// product applies f to every combination of candidates of vals. f returns
-// ok=false for a result it cannot fold (then the value is top).
+// product applies f to every combination of candidates of vals; the
+// unknown part of a top value takes part as a kUnk element. f returns
+// ok=false for a result it cannot fold: that combination is then an unknown
+// value whose flags come from its inputs. A kUnk result is unknown, a kAlt
+// result the union of its elements.
 func (in *interp) product(vals []av, sp span, str bool, f func([]cv) (cv, bool)) av {
-	pure := true
 	n := 1
 	for _, v := range vals {
+		k := len(v.cs)
 		if v.top {
-			pure = pure && v.pure
-			n = -1
-			continue
+			k++
 		}
-		if n > 0 {
-			n *= max(len(v.cs), 1)
-			if n > 4*maxCands {
-				n = -1
-			}
+		n *= max(k, 1)
+		if n > 4*maxCands {
+			n = -1
+			break
 		}
 	}
 	if n < 0 || in.degraded {
+		fl := fPure
 		for _, v := range vals {
-			pure = pure && v.isPure()
+			g := v.flagsAV()
+			if g&fPure == 0 {
+				fl &^= fPure
+			}
+			fl |= g & (fUsc | fInternal)
 		}
-		return topOf(pure, str)
+		if str {
+			fl |= fStr
+		}
+		return avOfFlags(fl)
 	}
 	var out av
-	first := true
 	cur := make([]cv, len(vals))
 	var rec func(i int) bool
 	rec = func(i int) bool {
 		if i == len(vals) {
 			c, ok := f(cur)
-			var r av
-			if ok {
-				r = one(c)
-			} else {
-				r = topOf(true, str)
+			if !ok {
+				c = cv{k: kUnk, i: combineFlags(cur, str)}
 			}
-			if first {
-				out = r
-				first = false
-			} else {
-				out = join(out, r)
-			}
-			return !out.top
+			out = join(out, one(c))
+			return !out.top || len(out.cs) > 0 || true
 		}
-		if len(vals[i].cs) == 0 {
+		if len(vals[i].cs) == 0 && !vals[i].top {
 			cur[i] = cv{k: kUndef}
 			return rec(i + 1)
 		}
@@ -73,10 +73,14 @@ func (in *interp) product(vals []av, sp span, str bool, f func([]cv) (cv, bool))
 				return false
 			}
 		}
+		if vals[i].top {
+			cur[i] = vals[i].unkOf()
+			return rec(i + 1)
+		}
 		return true
 	}
 	rec(0)
-	if first {
+	if !out.top && len(out.cs) == 0 {
 		return topOf(true, str)
 	}
 	return out
@@ -84,21 +88,54 @@ func (in *interp) product(vals []av, sp span, str bool, f func([]cv) (cv, bool))
 
 // concat is the ~ operator (and template output): str() of every part.
 func (in *interp) concat(parts []av, sp span) av {
-	return in.product(parts, sp, true, func(cs []cv) (cv, bool) {
-		var b strings.Builder
-		for _, c := range cs {
-			s, ok := c.pyStr()
-			if !ok {
-				return cv{}, false
-			}
-			if b.Len()+len(s) > in.maxStr {
-				in.a.limitAt(sp.off, "folded string length")
-				return cv{}, false
-			}
-			b.WriteString(s)
+	n := 1
+	for _, v := range parts {
+		k := len(v.cs)
+		if v.top {
+			k++
 		}
-		return in.mkStr(b.String(), sp)
+		n *= max(k, 1)
+		if n > 4*maxCands {
+			break
+		}
+	}
+	if n > 4*maxCands && !in.degraded {
+		// too many combinations: a part with several candidates becomes
+		// one hole, so the string keeps its constant pieces
+		coll := make([]av, len(parts))
+		for i, v := range parts {
+			if v.top || len(v.cs) > 1 {
+				coll[i] = av{cs: []cv{{k: kUnk, i: v.flagsAV() | fStr}}} // local to this product
+			} else {
+				coll[i] = v
+			}
+		}
+		parts = coll
+	}
+	return in.product(parts, sp, true, func(cs []cv) (cv, bool) {
+		p := patB{max: in.maxStr}
+		for _, c := range cs {
+			p.add(c)
+		}
+		return in.patDone(&p, sp)
 	})
+}
+
+// patDone finishes a string or pattern, enforcing the caps.
+func (in *interp) patDone(p *patB, sp span) (cv, bool) {
+	if p.n > in.maxStr {
+		in.a.limitAt(sp.off, "folded string length")
+		return cv{}, false
+	}
+	c, ok := p.done()
+	if !ok {
+		return cv{}, false
+	}
+	if c.k == kStr {
+		return in.mkStr(c.s, sp)
+	}
+	in.step(p.n/32+len(c.elems), sp.off)
+	return c, true
 }
 
 func (in *interp) eval(x expr) av {
@@ -121,29 +158,11 @@ func (in *interp) eval(x expr) av {
 		return in.globalValue(x.name)
 	case *getattrExpr:
 		base := in.eval(x.obj)
-		in.checkAccess(x.attr, x.span, viaAttr, false)
+		in.checkAccess(x.attr, x.span, viaAttr, acc{internal: base.internal, data: in.nsData(base, x.attr)})
 		in.checkBase(base, x.span, x.attr)
-		return in.getattr(base, x.attr)
+		return internalIf(in.getattr(base, x.attr), strings.HasPrefix(x.attr, "_") || reachesInternals(base))
 	case *getitemExpr:
-		base := in.eval(x.obj)
-		if sl, ok := x.arg.(*sliceExpr); ok {
-			parts := []av{base, in.evalOpt(sl.start), in.evalOpt(sl.stop), in.evalOpt(sl.step)}
-			r := in.product(parts, x.span, base.mayStr(), func(cs []cv) (cv, bool) { return in.slice(cs[0], cs[1], cs[2], cs[3], x.span) })
-			in.checkValueStrings(r, x.span)
-			return r
-		}
-		key := in.eval(x.arg)
-		for _, c := range key.defined() {
-			if c.k == kStr {
-				in.checkAccess(c.s, x.span, viaItem, false)
-				in.checkBase(base, x.span, c.s)
-			}
-		}
-		if key.top && key.pure && key.str {
-			in.a.add(RuleDynamicAttr, finding.High, x.span, "item",
-				"item key is built from the template's own strings in a way the analysis cannot resolve: Jinja falls back to attribute lookup, so it can hide a dunder")
-		}
-		return in.product([]av{base, key}, x.span, true, func(cs []cv) (cv, bool) { return getitemConst(cs[0], cs[1]) })
+		return in.evalGetitem(x, false)
 	case *sliceExpr:
 		in.evalOpt(x.start)
 		in.evalOpt(x.stop)
@@ -243,6 +262,9 @@ func (in *interp) eval(x expr) av {
 		return in.product(vals, x.span, false, func(cs []cv) (cv, bool) {
 			d := cv{k: kDict}
 			for i := 0; i+1 < len(cs); i += 2 {
+				if cs[i].k == kUnk || cs[i].k == kPat {
+					return cv{}, false
+				}
 				d = dictSet(d, cs[i], cs[i+1])
 			}
 			return in.checkWeight(d, x.span)
@@ -251,6 +273,76 @@ func (in *interp) eval(x expr) av {
 		return topImpure
 	}
 	return topImpure
+}
+
+// evalGetitem is x[key] (and x[a:b]); called says the result is called.
+func (in *interp) evalGetitem(x *getitemExpr, called bool) av {
+	base := in.eval(x.obj)
+	if sl, ok := x.arg.(*sliceExpr); ok {
+		parts := []av{base, in.evalOpt(sl.start), in.evalOpt(sl.stop), in.evalOpt(sl.step)}
+		r := in.product(parts, x.span, base.mayStr(), func(cs []cv) (cv, bool) { return in.slice(cs[0], cs[1], cs[2], cs[3], x.span) })
+		in.checkValueStrings(r, x.span)
+		return r
+	}
+	key := in.eval(x.arg)
+	for _, c := range key.defined() {
+		if c.k == kStr {
+			in.checkBase(base, x.span, c.s)
+		}
+	}
+	may := in.judgeName(key, x.span, sinkItem, "item key", acc{called: called, internal: base.internal})
+	r := in.product([]av{base, key}, x.span, true, func(cs []cv) (cv, bool) {
+		if c, ok := getitemConst(cs[0], cs[1]); ok {
+			return c, true
+		}
+		// an element of an unknown object: the key's own text does not flow
+		// into it
+		f := cvFlags(cs[0]) | fStr
+		if cvFlags(cs[1])&fPure == 0 {
+			f &^= fPure
+		}
+		return cv{k: kUnk, i: f}, true
+	})
+	return internalIf(r, may || reachesInternals(base))
+}
+
+// reachesInternals says whether reading from v leads further into Python
+// internals: v came from a dunder chain, or is a global object itself.
+func reachesInternals(v av) bool {
+	if v.top && v.internal {
+		return true
+	}
+	for _, c := range v.cs {
+		if c.k == kGlobal && globalObjects[c.s] {
+			return true
+		}
+	}
+	return false
+}
+
+// internalIf marks a value read from Python internals.
+func internalIf(v av, yes bool) av {
+	if !yes {
+		return v
+	}
+	return join(v, av{top: true, str: true, internal: true})
+}
+
+// nsData says whether every object v may be is a namespace on which the
+// template itself set attr (then reading it reads the template's data).
+func (in *interp) nsData(v av, attr string) bool {
+	if v.top || len(v.cs) == 0 {
+		return false
+	}
+	for _, c := range v.cs {
+		if c.k != kNS {
+			return false
+		}
+		if _, ok := in.st.heap[nsKey{int(c.i), attr}]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // mkList makes a folded list, enforcing the size caps.
@@ -309,9 +401,6 @@ func dictGet(d cv, k cv) (cv, bool) {
 }
 
 func (in *interp) getattr(base av, name string) av {
-	if base.top {
-		return topOf(base.pure, true)
-	}
 	var out av
 	first := true
 	add := func(v av) {
@@ -320,6 +409,9 @@ func (in *interp) getattr(base av, name string) av {
 		} else {
 			out = join(out, v)
 		}
+	}
+	if base.top {
+		add(av{top: true, pure: base.pure, str: true, internal: base.internal})
 	}
 	for _, c := range base.cs {
 		switch c.k {
@@ -338,7 +430,12 @@ func (in *interp) getattr(base av, name string) av {
 		case kUndef:
 			add(undefAV)
 		case kStr, kList, kInt, kFloat, kBool, kNone:
-			add(topOf(true, true)) // a method or property of a constant
+			// a method or property of a constant, else Undefined
+			if constAttrs[c.k][name] {
+				add(topOf(cvFlags(c)&fPure != 0, false))
+			} else {
+				add(undefAV)
+			}
 		default:
 			add(topImpure)
 		}
@@ -349,7 +446,50 @@ func (in *interp) getattr(base av, name string) av {
 	return out
 }
 
+// alternatives is a kAlt of distinct constants (false past maxCands).
+func alternatives(cs []cv) (cv, bool) {
+	var out []cv
+	for _, c := range cs {
+		dup := false
+		for _, o := range out {
+			if sameCV(o, c) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, c)
+			if len(out) > maxCands {
+				return cv{}, false
+			}
+		}
+	}
+	return cv{k: kAlt, elems: out}, true
+}
+
 func getitemConst(base, key cv) (cv, bool) {
+	if key.k == kUnk && key.i&fInts == 0 {
+		// an unknown index or key selects any element (or nothing, or a
+		// method when it is a string)
+		var elems []cv
+		switch base.k {
+		case kStr, kList:
+			items, ok := base.items()
+			if !ok {
+				return cv{}, false
+			}
+			elems = items
+		case kDict:
+			elems = base.vals
+		default:
+			return cv{}, false
+		}
+		alts := append(append([]cv(nil), elems...), cv{k: kUndef})
+		if key.i&fStr != 0 {
+			alts = append(alts, cv{k: kUnk, i: key.i &^ fPure})
+		}
+		return alternatives(alts)
+	}
 	switch base.k {
 	case kDict:
 		if v, ok := dictGet(base, key); ok {
@@ -397,6 +537,9 @@ func optInt(c cv) (int64, bool, bool) { // value, present, ok
 
 // slice is Python's seq[start:stop:step] on a string or list.
 func (in *interp) slice(base, a, b, c cv, sp span) (cv, bool) {
+	if (a.k == kUnk || b.k == kUnk) && base.k == kStr && (c.k == kNone || c.k == kUndef) {
+		return in.substrings(base.s, a.k == kUnk, b.k == kUnk, a, b, sp)
+	}
 	start, hasStart, ok1 := optInt(a)
 	stop, hasStop, ok2 := optInt(b)
 	step, hasStep, ok3 := optInt(c)
@@ -473,6 +616,72 @@ func (in *interp) slice(base, a, b, c cv, sp span) (cv, bool) {
 	return cv{k: kList, elems: out}, true
 }
 
+// substrings lists what s[a:b] can be when a or b is unknown.
+func (in *interp) substrings(s string, ua, ub bool, a, b cv, sp span) (cv, bool) {
+	rs := []rune(s)
+	n := len(rs)
+	if n > maxCands*4 {
+		return cv{}, false
+	}
+	var out []cv
+	add := func(i, j int) bool {
+		if i < 0 {
+			i = 0
+		}
+		if j > n {
+			j = n
+		}
+		if i > j {
+			i = j
+		}
+		out = append(out, strV(string(rs[i:j])))
+		return len(out) <= 8*maxCands
+	}
+	lo, hi := 0, n
+	if !ua {
+		v, has, ok := optInt(a)
+		if !ok {
+			return cv{}, false
+		}
+		if has {
+			lo = int(max(min(v, int64(n)), -int64(n)))
+			if lo < 0 {
+				lo += n
+			}
+		}
+	}
+	if !ub {
+		v, has, ok := optInt(b)
+		if !ok {
+			return cv{}, false
+		}
+		if has {
+			hi = int(max(min(v, int64(n)), -int64(n)))
+			if hi < 0 {
+				hi += n
+			}
+		}
+	}
+	in.step(n, sp.off)
+	for i := 0; i <= n; i++ {
+		if !ua && i != lo {
+			continue
+		}
+		for j := i; j <= n; j++ {
+			if !ub && j != hi {
+				continue
+			}
+			if !add(i, j) {
+				return cv{}, false
+			}
+		}
+	}
+	if !ub && len(out) == 0 {
+		out = append(out, strV(""))
+	}
+	return alternatives(out)
+}
+
 func numOf(c cv) (float64, bool) {
 	switch c.k {
 	case kInt, kBool:
@@ -487,6 +696,9 @@ func numOf(c cv) (float64, bool) {
 }
 
 func compare(op string, a, b cv) (bool, bool) {
+	if a.k == kUnk || b.k == kUnk || a.k == kPat || b.k == kPat {
+		return false, false
+	}
 	switch op {
 	case "eq", "ne":
 		if a.k == kUndef || b.k == kUndef {
@@ -509,10 +721,15 @@ func compare(op string, a, b cv) (bool, bool) {
 			r = strings.Contains(b.s, a.s)
 		case kList, kDict:
 			ks := a.keyString()
+			unk := false
 			for _, e := range b.elems {
 				if e.keyString() == ks {
 					r = true
 				}
+				unk = unk || e.k == kUnk || e.k == kPat
+			}
+			if !r && unk {
+				return false, false
 			}
 		default:
 			return false, false
@@ -555,11 +772,11 @@ func (in *interp) binary(op string, l, r av, sp span) av {
 	switch op {
 	case "and", "or":
 		// Python returns one of the operands.
-		if l.top {
-			return join(l, r)
-		}
 		var out av
 		first := true
+		if l.top {
+			out, first = join(avOfFlags(l.topFlags()), r), false
+		}
 		for _, c := range l.cs {
 			t := c.truth()
 			var v av
@@ -594,6 +811,11 @@ func (in *interp) arith(op string, a, b cv, sp span) (cv, bool) {
 	switch op {
 	case "+":
 		switch {
+		case (a.k == kPat || b.k == kPat || a.k == kUnk || b.k == kUnk) && isStrish(a) && isStrish(b):
+			p := patB{max: in.maxStr}
+			p.add(a)
+			p.add(b)
+			return in.patDone(&p, sp)
 		case a.k == kStr && b.k == kStr:
 			if len(a.s)+len(b.s) > in.maxStr {
 				in.a.limitAt(sp.off, "folded string length")
@@ -607,8 +829,18 @@ func (in *interp) arith(op string, a, b cv, sp span) (cv, bool) {
 			return in.mkList(append(append([]cv(nil), a.elems...), b.elems...), sp)
 		}
 	case "*":
-		if a.k == kInt && (b.k == kStr || b.k == kList) {
+		if (a.k == kInt || a.k == kBool) && (b.k == kStr || b.k == kList || b.k == kPat) {
 			a, b = b, a
+		}
+		if a.k == kPat && (b.k == kInt || b.k == kBool) && !b.big {
+			if b.i > 16 {
+				return cv{}, false
+			}
+			p := patB{max: in.maxStr}
+			for i := int64(0); i < b.i; i++ {
+				p.add(a)
+			}
+			return in.patDone(&p, sp)
 		}
 		if (a.k == kStr || a.k == kList) && (b.k == kInt || b.k == kBool) {
 			n := b.i
@@ -646,6 +878,8 @@ func (in *interp) arith(op string, a, b cv, sp span) (cv, bool) {
 			var args []cv
 			var mapping *cv
 			switch b.k {
+			case kUnk:
+				return in.printfUnknown(a.s, b.i, sp)
 			case kList:
 				args = b.elems
 			case kDict:
@@ -737,12 +971,12 @@ func mulOK(x, y int64) (int64, bool) {
 // printf is Python's %-formatting for the conversions chat templates and
 // payloads use; anything else is not folded.
 func (in *interp) printf(f string, args []cv, mapping *cv, sp span) (cv, bool) {
-	var b strings.Builder
+	b := patB{max: in.maxStr}
 	ai := 0
 	for i := 0; i < len(f); i++ {
 		c := f[i]
 		if c != '%' {
-			b.WriteByte(c)
+			b.str(string(c))
 			continue
 		}
 		i++
@@ -751,7 +985,7 @@ func (in *interp) printf(f string, args []cv, mapping *cv, sp span) (cv, bool) {
 		}
 		var arg cv
 		if f[i] == '%' {
-			b.WriteByte('%')
+			b.str("%")
 			continue
 		}
 		if f[i] == '(' {
@@ -776,6 +1010,23 @@ func (in *interp) printf(f string, args []cv, mapping *cv, sp span) (cv, bool) {
 			ai++
 		}
 		var s string
+		if arg.k == kUnk || arg.k == kPat {
+			switch f[i] {
+			case 's', 'r', 'a', 'c', 'd', 'i', 'u', 'x', 'X', 'o':
+			default:
+				return cv{}, false
+			}
+			if arg.k == kPat && (f[i] == 's') {
+				b.add(arg)
+				continue
+			}
+			fl := cvFlags(arg)
+			if f[i] == 'c' {
+				fl |= fUsc // one unknown character: it can be '_'
+			}
+			b.hole(fl)
+			continue
+		}
 		switch f[i] {
 		case 's':
 			v, ok := arg.pyStr()
@@ -820,17 +1071,42 @@ func (in *interp) printf(f string, args []cv, mapping *cv, sp span) (cv, bool) {
 		default:
 			return cv{}, false // flags, width, precision, floats: not folded
 		}
-		if b.Len()+len(s) > in.maxStr {
-			in.a.limitAt(sp.off, "folded string length")
-			return cv{}, false
-		}
-		b.WriteString(s)
+		b.str(s)
 	}
 	if mapping == nil && ai != len(args) {
 		return cv{}, false // Python: not all arguments converted
 	}
-	return in.mkStr(b.String(), sp)
+	return in.patDone(&b, sp)
 }
+
+// printfUnknown is fmt % x where x is not known: every conversion is a
+// hole (a %c hole is one character, which may be '_').
+func (in *interp) printfUnknown(f string, fl int64, sp span) (cv, bool) {
+	b := patB{max: in.maxStr}
+	for i := 0; i < len(f); i++ {
+		if f[i] != '%' {
+			b.str(string(f[i]))
+			continue
+		}
+		i++
+		if i >= len(f) {
+			return cv{}, false
+		}
+		switch f[i] {
+		case '%':
+			b.str("%")
+		case 'c':
+			b.hole(fl | fUsc)
+		case 's', 'r', 'a', 'd', 'i', 'u', 'x', 'X', 'o':
+			b.hole(fl)
+		default:
+			return cv{}, false
+		}
+	}
+	return in.patDone(&b, sp)
+}
+
+func isStrish(c cv) bool { return c.k == kStr || c.k == kPat || (c.k == kUnk && c.i&fStr != 0) }
 
 // ---- calls ----
 
@@ -859,16 +1135,22 @@ func (in *interp) evalArgs(c *callArgs, sp span) ([]av, map[string]av) {
 func (in *interp) evalCall(x *callExpr) av {
 	if ga, ok := x.fn.(*getattrExpr); ok {
 		recv := in.eval(ga.obj)
-		in.checkAccess(ga.attr, ga.span, viaAttr, true)
+		in.checkAccess(ga.attr, ga.span, viaAttr, acc{called: true, internal: recv.internal, data: in.nsData(recv, ga.attr)})
 		in.checkBase(recv, ga.span, ga.attr)
 		args, kw := in.evalArgs(&x.callArgs, x.span)
-		return in.callMethod(recv, ga, args, kw, x)
+		r := in.callMethod(recv, ga, args, kw, x)
+		return internalIf(r, isDunder(ga.attr) || reachesInternals(recv))
 	}
 	if n, ok := x.fn.(*nameExpr); ok && !in.bound(n.name) && dangerFuncs[n.name] {
 		in.a.add(RuleDangerCall, finding.High, x.span, n.name,
 			"template calls "+quote(n.name)+": a Python builtin that a chat template has no use for and that runs code where a renderer exposes it")
 	}
-	fn := in.eval(x.fn)
+	var fn av
+	if gi, ok := x.fn.(*getitemExpr); ok {
+		fn = in.evalGetitem(gi, true)
+	} else {
+		fn = in.eval(x.fn)
+	}
 	args, kw := in.evalArgs(&x.callArgs, x.span)
 	if fn.top || in.degraded {
 		for _, c := range fn.defined() {
@@ -876,7 +1158,7 @@ func (in *interp) evalCall(x *callExpr) av {
 				return one(cv{k: kNS, i: int64(x.off)})
 			}
 		}
-		return topOf(fn.isPure() && allPure(args), true)
+		return topOf(fn.isPure() && allPure(args), true).withInternal(fn.top && fn.internal)
 	}
 	var out av
 	first := true
@@ -902,21 +1184,27 @@ func (in *interp) evalCall(x *callExpr) av {
 	return out
 }
 
+// paramDefault is a parameter's default, or Undefined when it has none
+// (Jinja passes Undefined for a missing argument).
 func (in *interp) paramDefault(params []string, defaults []expr, i int) av {
 	d := len(params) - len(defaults)
 	if i >= d && i-d < len(defaults) {
 		return in.eval(defaults[i-d])
 	}
-	return topImpure
+	return undefAV
 }
 
 // invoke analyses a macro body with the given arguments and returns its
-// output. Calls with arguments already seen reuse the earlier result.
+// output. Calls with arguments already seen reuse the earlier result. The
+// definition itself is analysed with args nil: parameters without a
+// default are then Undefined, as in a call that omits them, so a name the
+// body takes from a parameter is judged by what the call sites pass.
 func (in *interp) invoke(idx int, args []av, kw map[string]av, sp span) av {
 	m := in.macros[idx]
-	if in.callDepth >= maxCallDepth || (in.degraded && args != nil) {
+	if in.callDepth >= maxCallDepth+2 || (in.degraded && args != nil) {
 		return topImpure
 	}
+	deep := in.callDepth >= maxCallDepth
 	bind := make([]av, len(m.params))
 	var key strings.Builder
 	key.WriteString(strconv.Itoa(idx))
@@ -929,8 +1217,49 @@ func (in *interp) invoke(idx int, args []av, kw map[string]av, sp span) av {
 		default:
 			bind[i] = in.paramDefault(m.params, m.defaults, i)
 		}
+		if deep {
+			// past the depth cap the arguments are widened so that a
+			// recursion converges on one memoised analysis
+			bind[i] = widen(bind[i], bind[i])
+		}
 		key.WriteByte('|')
 		key.WriteString(bind[i].keyString())
+	}
+	// extra positional arguments are varargs, unknown keywords kwargs
+	var extra []av
+	if len(args) > len(m.params) {
+		extra = args[len(m.params):]
+	}
+	var kwNames []string
+	for k := range kw {
+		isParam := false
+		for _, p := range m.params {
+			isParam = isParam || p == k
+		}
+		if !isParam {
+			kwNames = append(kwNames, k)
+		}
+	}
+	sort.Strings(kwNames)
+	varargs := in.product(extra, sp, false, func(cs []cv) (cv, bool) { return in.mkList(cs, sp) })
+	kwVals := make([]av, len(kwNames))
+	for i, k := range kwNames {
+		kwVals[i] = kw[k]
+	}
+	kwargs := in.product(kwVals, sp, false, func(cs []cv) (cv, bool) {
+		d := cv{k: kDict}
+		for i, c := range cs {
+			d = dictSet(d, strV(kwNames[i]), c)
+		}
+		return in.checkWeight(d, sp)
+	})
+	if deep {
+		varargs, kwargs = widen(varargs, varargs), widen(kwargs, kwargs)
+	}
+	key.WriteString("|*" + varargs.keyString() + "|**" + kwargs.keyString())
+	caller, hasCaller := in.lookup("caller")
+	if hasCaller {
+		key.WriteString("|c" + caller.keyString())
 	}
 	k := key.String()
 	if v, ok := in.memo[k]; ok {
@@ -943,10 +1272,10 @@ func (in *interp) invoke(idx int, args []av, kw map[string]av, sp span) av {
 		in.checkIdent(p, m.span)
 		in.assign(p, bind[i])
 	}
-	in.assign("varargs", topImpure)
-	in.assign("kwargs", topImpure)
-	if _, ok := in.lookup("caller"); !ok {
-		in.assign("caller", one(cv{k: kObj, s: "caller"}))
+	in.assign("varargs", varargs)
+	in.assign("kwargs", kwargs)
+	if !hasCaller {
+		in.assign("caller", undefAV)
 	}
 	out := one(strV(""))
 	in.exec(m.body, &out)
@@ -1117,15 +1446,30 @@ var mutators = map[string]bool{
 
 func (in *interp) callMethod(recv av, ga *getattrExpr, args []av, kw map[string]av, x *callExpr) av {
 	name := ga.attr
+	if name == "cycle" && !recv.top && len(recv.cs) == 1 && recv.cs[0].k == kObj && recv.cs[0].s == "loop" {
+		// loop.cycle(a, b) gives one of its arguments
+		var out av
+		for _, a := range args {
+			out = join(out, a)
+		}
+		if !out.top && len(out.cs) == 0 {
+			return undefAV
+		}
+		return out
+	}
 	if mutators[name] {
 		in.widenRoot(ga.obj, allPure(args))
 		return topOf(recv.isPure() && allPure(args), true)
 	}
 	if name == "format" || name == "format_map" {
 		for _, c := range recv.defined() {
-			if c.k == kStr {
-				in.checkFormatFields(c.s, x.span)
+			if c.k == kStr || c.k == kPat {
+				in.checkFormatFields(c, x.span)
 			}
+		}
+		if recv.top && (recv.usc || recv.pure && recv.str) {
+			in.a.add(RuleDynamicAttr, finding.High, x.span, "format",
+				"str.format is called on a format string built from the template's own strings in a way the analysis cannot resolve: its fields can read any attribute, such as __globals__")
 		}
 	}
 	vals := append([]av{recv}, args...)
@@ -1197,6 +1541,9 @@ func (in *interp) method(r cv, name string, args []cv, kw map[string]av, sp span
 			}
 			n := -1
 			if len(args) > 2 {
+				if args[2].k == kUnk {
+					return in.replaceAny(s, old, nw, sp)
+				}
 				if args[2].k != kInt || args[2].big {
 					return cv{}, false
 				}
@@ -1265,6 +1612,15 @@ func (in *interp) method(r cv, name string, args []cv, kw map[string]av, sp span
 			if len(args) < 1 || len(args) > 2 {
 				return cv{}, false
 			}
+			if args[0].k == kUnk || args[0].k == kPat {
+				alts := append([]cv(nil), r.vals...)
+				if len(args) == 2 {
+					alts = append(alts, args[1])
+				} else {
+					alts = append(alts, cv{k: kNone})
+				}
+				return alternatives(alts)
+			}
 			if v, ok := dictGet(r, args[0]); ok {
 				return v, true
 			}
@@ -1306,27 +1662,43 @@ func (in *interp) replace(s, old, nw string, n int, sp span) (cv, bool) {
 	return in.mkStr(strings.Replace(s, old, nw, n), sp)
 }
 
+// replaceAny is s.replace(old, new, n) for an unknown n: any count of
+// replacements from none to all.
+func (in *interp) replaceAny(s, old, nw string, sp span) (cv, bool) {
+	cnt := strings.Count(s, old)
+	if old == "" || cnt > maxCands {
+		return cv{}, false
+	}
+	var out []cv
+	for n := 0; n <= cnt; n++ {
+		c, ok := in.replace(s, old, nw, n, sp)
+		if !ok {
+			return cv{}, false
+		}
+		out = append(out, c)
+	}
+	return alternatives(out)
+}
+
 func (in *interp) joinItems(seq cv, sep string, sp span) (cv, bool) {
 	items, ok := seq.items()
 	if !ok {
 		return cv{}, false
 	}
-	var b strings.Builder
+	b := patB{max: in.maxStr}
 	for i, it := range items {
 		if i > 0 {
-			b.WriteString(sep)
+			b.str(sep)
 		}
-		s, ok := it.pyStr()
-		if !ok || it.k == kUndef {
+		if it.k == kUndef {
 			return cv{}, false
 		}
-		if b.Len()+len(s) > in.maxStr {
-			in.a.limitAt(sp.off, "folded string length")
-			return cv{}, false
+		b.add(it)
+		if b.bad {
+			break
 		}
-		b.WriteString(s)
 	}
-	return in.mkStr(b.String(), sp)
+	return in.patDone(&b, sp)
 }
 
 // formatField is one replacement field of str.format.
@@ -1431,14 +1803,19 @@ func parseFormat(s string) ([]formatField, bool) {
 
 // checkFormatFields reports attribute access hidden in str.format fields
 // ('{0.__class__}'.format(x) reads x.__class__).
-func (in *interp) checkFormatFields(s string, sp span) {
+func (in *interp) checkFormatFields(c cv, sp span) {
+	const mark = "\x00"
+	s, fl := c.s, int64(0)
+	if c.k == kPat {
+		s, fl = patText(c, mark), holeFlags(c)
+	}
 	fields, ok := parseFormat(s)
 	if !ok {
 		return
 	}
 	for _, f := range fields {
 		for _, p := range f.path {
-			in.checkAccess(p, sp, viaFormat, false)
+			in.judgeName(one(patFromText(p, mark, fl)), sp, sinkFormat, "a str.format field", acc{})
 		}
 	}
 }
@@ -1448,10 +1825,10 @@ func (in *interp) strFormat(s string, args []cv, kw map[string]av, sp span) (cv,
 	if !ok {
 		return cv{}, false
 	}
-	var b strings.Builder
+	sb := patB{max: in.maxStr}
 	auto := 0
 	for _, f := range fields {
-		b.WriteString(f.lit)
+		sb.str(f.lit)
 		if !f.hasField {
 			continue
 		}
@@ -1474,10 +1851,18 @@ func (in *interp) strFormat(s string, args []cv, kw map[string]av, sp span) (cv,
 			v = args[n]
 		default:
 			a, ok := kw[f.arg]
-			if !ok || a.top || len(a.cs) != 1 {
+			switch {
+			case !ok || len(a.cs) > 1 || (a.top && len(a.cs) > 0):
 				return cv{}, false
+			case a.top:
+				v = a.unkOf()
+			default:
+				v = a.cs[0]
 			}
-			v = a.cs[0]
+		}
+		if v.k == kUnk || v.k == kPat {
+			sb.add(v)
+			continue
 		}
 		var str string
 		var ok bool
@@ -1492,11 +1877,7 @@ func (in *interp) strFormat(s string, args []cv, kw map[string]av, sp span) (cv,
 		if f.spec == "d" && v.k != kInt {
 			return cv{}, false
 		}
-		if b.Len()+len(str) > in.maxStr {
-			in.a.limitAt(sp.off, "folded string length")
-			return cv{}, false
-		}
-		b.WriteString(str)
+		sb.str(str)
 	}
-	return in.mkStr(b.String(), sp)
+	return in.patDone(&sb, sp)
 }

@@ -27,20 +27,21 @@ var attrParams = map[string]int{
 func (in *interp) applyFilter(name string, input av, args []av, kw map[string]av, sp span, depth int) av {
 	// attribute names reached by the filter
 	if name == "attr" {
+		may := false
 		if len(args) > 0 {
-			in.checkName(args[0], sp, "|attr()")
+			may = in.judgeName(args[0], sp, sinkAttr, "|attr()", acc{internal: input.internal})
 			for _, c := range args[0].defined() {
 				if c.k == kStr {
 					in.checkBase(input, sp, c.s)
 				}
 			}
 		}
-		return topOf(input.isPure(), true)
+		return topOf(input.isPure(), true).withInternal(may || reachesInternals(input))
 	}
 	if v, ok := kw["attribute"]; ok {
-		in.checkPath(v, sp, "|"+name+"(attribute=)")
+		in.judgeName(v, sp, sinkPath, "|"+name+"(attribute=)", acc{})
 	} else if i, ok := attrParams[name]; ok && i >= 0 && i < len(args) {
-		in.checkPath(args[i], sp, "|"+name+"()")
+		in.judgeName(args[i], sp, sinkPath, "|"+name+"()", acc{})
 	}
 	pure := input.isPure() && allPure(args) && allPureMap(kw)
 	if name == "map" {
@@ -98,24 +99,32 @@ func (in *interp) applyFilter(name string, input av, args []av, kw map[string]av
 	}
 	vals := append([]av{input}, args...)
 	switch name {
+	case "int", "float", "dictsort":
+		return in.filterParams(name, input, args, kw, sp, pure)
 	case "default", "d":
-		if input.top {
-			if len(args) > 0 {
-				return join(input, args[0])
-			}
-			return input
-		}
 		var out av
 		first := true
+		if input.top {
+			// an unknown value may be undefined: then the default
+			out = avOfFlags(input.topFlags())
+			if len(args) > 0 {
+				out = join(out, args[0])
+			}
+			first = false
+		}
 		for _, c := range input.cs {
 			var v av
-			if c.k == kUndef {
+			switch {
+			case c.k == kUndef:
 				if len(args) > 0 {
 					v = args[0]
 				} else {
 					v = one(strV(""))
 				}
-			} else {
+			case c.k == kGlobal && hostGlobal[c.s] && len(args) > 0:
+				// a global the application may or may not provide
+				v = join(one(c), args[0])
+			default:
 				v = one(c)
 			}
 			if first {
@@ -125,9 +134,9 @@ func (in *interp) applyFilter(name string, input av, args []av, kw map[string]av
 			}
 		}
 		return out
-	case "select", "reject", "selectattr", "rejectattr", "batch", "slice", "groupby", "dictsort",
+	case "select", "reject", "selectattr", "rejectattr", "batch", "slice", "groupby",
 		"tojson", "pprint", "urlencode", "urlize", "xmlattr", "indent", "center", "truncate",
-		"wordwrap", "striptags", "filesizeformat", "random", "round", "float", "wordcount":
+		"wordwrap", "striptags", "filesizeformat", "random", "round", "wordcount":
 		if name == "select" || name == "reject" {
 			return in.product(vals, sp, false, func(cs []cv) (cv, bool) { return in.selectReject(name, cs, kw, sp) })
 		}
@@ -137,6 +146,137 @@ func (in *interp) applyFilter(name string, input av, args []av, kw map[string]av
 		return topOf(pure, true)
 	}
 	return in.product(vals, sp, true, func(cs []cv) (cv, bool) { return in.filterConst(name, cs[0], cs[1:], kw, sp) })
+}
+
+// filterParams folds |int, |float and |dictsort, whose parameters may be
+// given by position or keyword.
+func (in *interp) filterParams(name string, input av, args []av, kw map[string]av, sp span, pure bool) av {
+	var names []string
+	switch name {
+	case "int":
+		names = []string{"default", "base"}
+	case "float":
+		names = []string{"default"}
+	default:
+		names = []string{"case_sensitive", "by", "reverse"}
+	}
+	if len(args) > len(names) {
+		return topOf(pure, true)
+	}
+	notGiven := cv{k: kNone, big: true}
+	ps := make([]av, len(names))
+	for i := range names {
+		ps[i] = av{cs: []cv{notGiven}}
+		if i < len(args) {
+			ps[i] = args[i]
+		}
+	}
+	for k, v := range kw {
+		i := -1
+		for j, n := range names {
+			if n == k {
+				i = j
+			}
+		}
+		if i < 0 || i < len(args) {
+			return topOf(pure, true)
+		}
+		ps[i] = v
+	}
+	return in.product(append([]av{input}, ps...), sp, name == "dictsort", func(cs []cv) (cv, bool) {
+		opt := cs[1:]
+		given := func(i int) bool { return !(opt[i].k == kNone && opt[i].big) }
+		switch name {
+		case "int":
+			dflt, base := intV(0), int64(10)
+			if given(0) {
+				dflt = opt[0]
+			}
+			if given(1) {
+				if (opt[1].k != kInt && opt[1].k != kBool) || opt[1].big {
+					return cv{}, false
+				}
+				base = opt[1].i
+			}
+			return doInt(cs[0], dflt, base)
+		case "float":
+			dflt := cv{k: kFloat}
+			if given(0) {
+				dflt = opt[0]
+			}
+			return doFloat(cs[0], dflt)
+		}
+		caseSens, by, rev := false, "key", false
+		if given(0) {
+			caseSens = opt[0].truth() == 1
+		}
+		if given(1) {
+			if opt[1].k != kStr {
+				return cv{}, false
+			}
+			by = opt[1].s
+		}
+		if given(2) {
+			rev = opt[2].truth() == 1
+		}
+		return dictsort(cs[0], caseSens, by, rev)
+	})
+}
+
+// dictsort is Jinja's |dictsort of a constant dict: its (key, value) pairs
+// sorted by key or value, strings compared case-insensitively unless asked.
+func dictsort(d cv, caseSens bool, by string, rev bool) (cv, bool) {
+	if d.k != kDict || len(d.vals) != len(d.elems) {
+		return cv{}, false
+	}
+	pos := 0
+	switch by {
+	case "key":
+	case "value":
+		pos = 1
+	default:
+		return cv{}, false // Jinja raises
+	}
+	pairs := make([]cv, len(d.elems))
+	for i := range d.elems {
+		pairs[i] = cv{k: kList, elems: []cv{d.elems[i], d.vals[i]}}
+	}
+	allStr, allNum := true, true
+	for _, p := range pairs {
+		switch p.elems[pos].k {
+		case kStr:
+			allNum = false
+		case kInt, kBool, kFloat:
+			allStr = false
+			if p.elems[pos].big {
+				return cv{}, false
+			}
+		default:
+			return cv{}, false
+		}
+	}
+	if !allStr && !allNum {
+		return cv{}, false // Python cannot compare them
+	}
+	less := func(a, b cv) bool {
+		if allStr {
+			x, y := a.s, b.s
+			if !caseSens {
+				x, y = strings.ToLower(x), strings.ToLower(y)
+			}
+			return x < y
+		}
+		x, _ := numOf(a)
+		y, _ := numOf(b)
+		return x < y
+	}
+	sort.SliceStable(pairs, func(i, j int) bool {
+		if rev {
+			return less(pairs[j].elems[pos], pairs[i].elems[pos])
+		}
+		return less(pairs[i].elems[pos], pairs[j].elems[pos])
+	})
+	return cv{k: kList, elems: pairs}, true
 }
 
 // mapAttribute is |map(attribute=...) on a constant list.
@@ -318,6 +458,9 @@ func (in *interp) filterConst(name string, v cv, args []cv, kw map[string]av, sp
 		}
 		n := -1
 		if len(args) > 2 {
+			if args[2].k == kUnk {
+				return in.replaceAny(s, old, nw, sp)
+			}
 			if args[2].k != kInt || args[2].big {
 				return cv{}, false
 			}
@@ -334,17 +477,6 @@ func (in *interp) filterConst(name string, v cv, args []cv, kw map[string]av, sp
 			mapping = &args[0]
 		}
 		return in.printf(s, args, mapping, sp)
-	case "int":
-		switch v.k {
-		case kInt, kBool:
-			return intV(v.i), !v.big
-		case kStr:
-			n, ok := parsePyInt(strings.TrimSpace(v.s))
-			if !ok {
-				return intV(0), true
-			}
-			return intV(n), true
-		}
 	case "abs":
 		if (v.k == kInt) && !v.big && v.i != -1<<63 {
 			if v.i < 0 {
@@ -368,30 +500,6 @@ func (in *interp) filterConst(name string, v cv, args []cv, kw map[string]av, sp
 		}
 	}
 	return cv{}, false
-}
-
-func parsePyInt(s string) (int64, bool) {
-	s = strings.ReplaceAll(s, "_", "")
-	neg := false
-	if strings.HasPrefix(s, "-") {
-		neg, s = true, s[1:]
-	} else if strings.HasPrefix(s, "+") {
-		s = s[1:]
-	}
-	if s == "" || len(s) > 18 {
-		return 0, false
-	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(s[i]-'0')
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
 }
 
 func foldSeq(name string, items []cv, args []cv) (cv, bool) {

@@ -64,6 +64,7 @@ type interp struct {
 	a         *analysis
 	st        state
 	macros    []*macroStmt
+	callers   map[*callBlockStmt]int // call blocks as macros
 	memo      map[string]av
 	callDepth int
 	steps     int
@@ -73,10 +74,11 @@ type interp struct {
 
 func newInterp(a *analysis) *interp {
 	return &interp{
-		a:      a,
-		st:     state{scopes: []map[string]av{{}}, heap: map[nsKey]av{}},
-		memo:   map[string]av{},
-		maxStr: a.lim.MaxStringBytes,
+		a:       a,
+		st:      state{scopes: []map[string]av{{}}, heap: map[nsKey]av{}},
+		memo:    map[string]av{},
+		callers: map[*callBlockStmt]int{},
+		maxStr:  a.lim.MaxStringBytes,
 	}
 }
 
@@ -235,15 +237,16 @@ func (in *interp) execOne(s stmt, out *av) {
 		// analyse the body once as a plain call would run it
 		in.invoke(idx, nil, nil, s.span)
 	case *callBlockStmt:
-		in.push()
-		for i, p := range s.params {
-			in.checkIdent(p, s.span)
-			in.assign(p, in.paramDefault(s.params, s.defaults, i))
+		// the call block is a macro the called macro reaches as caller()
+		idx, ok := in.callers[s]
+		if !ok {
+			idx = len(in.macros)
+			in.macros = append(in.macros, &macroStmt{span: s.span, params: s.params, defaults: s.defaults, body: s.body})
+			in.callers[s] = idx
 		}
-		in.exec(s.body, nil)
-		in.pop()
+		in.invoke(idx, nil, nil, s.span) // the body is checked even if never called
 		in.push()
-		in.assign("caller", one(cv{k: kObj, s: "caller"}))
+		in.assign("caller", one(cv{k: kMacro, i: int64(idx)}))
 		v := in.eval(s.call)
 		in.pop()
 		in.emit(out, v, s.span)
@@ -472,7 +475,7 @@ func (in *interp) assignTarget(t expr, v av) {
 		in.checkIdent(t.name, t.span)
 		in.assign(t.name, v)
 	case *nsrefExpr:
-		in.checkAccess(t.attr, t.span, viaAttr, false)
+		in.checkAccess(t.attr, t.span, viaAttr, acc{data: true}) // the template's own namespace field
 		ns, ok := in.lookup(t.name)
 		if !ok {
 			return
@@ -601,8 +604,15 @@ var dangerFuncs = map[string]bool{
 	"locals": true, "vars": true, "input": true, "breakpoint": true, "system": true, "popen": true,
 }
 
+// acc qualifies one attribute or item read.
+type acc struct {
+	called   bool // the result is called right away
+	internal bool // the object read from came from Python internals
+	data     bool // a namespace attribute the template itself assigned
+}
+
 // checkAccess judges one attribute or item name reached by the template.
-func (in *interp) checkAccess(name string, sp span, v via, called bool) {
+func (in *interp) checkAccess(name string, sp span, v via, o acc) {
 	switch {
 	case isDunder(name):
 		in.a.add(RuleDunder, finding.Critical, sp, name,
@@ -613,50 +623,111 @@ func (in *interp) checkAccess(name string, sp span, v via, called bool) {
 		if isMangled(name) {
 			lvl = finding.Critical
 		} else if v == viaItem {
-			lvl = finding.Medium
+			// a key such as message['_hidden'] is usually data; Jinja would
+			// fall back to the attribute only when the key is missing
+			lvl = finding.Low
 		}
 		in.a.add(RulePrivate, lvl, sp, name,
 			"template reads private name "+quote(name)+" through "+v.String()+": underscore attributes lead to Jinja's runtime context and Python internals")
-	case dangerAttr[name] || (called && dangerCalled[name]):
+	case o.data:
+	case dangerAttr[name] || ((o.called || o.internal) && dangerCalled[name]):
 		what := "reads"
-		if called {
+		if o.called {
 			what = "calls"
 		}
+		from := ""
+		if o.internal {
+			from = " on an object reached through Python internals"
+		}
 		in.a.add(RuleDangerAttr, finding.High, sp, name,
-			"template "+what+" "+quote(name)+" through "+v.String()+": a module, process or frame attribute that chat data never has")
+			"template "+what+" "+quote(name)+" through "+v.String()+from+": a module, process or frame attribute that chat data never has")
 	}
 }
 
-// checkPath checks an attribute path as Jinja's make_attrgetter splits it.
-func (in *interp) checkPath(v av, sp span, what string) {
-	if v.top {
-		in.a.add(RuleDynamicAttr, finding.High, sp, what,
-			what+" takes an attribute name computed at render time: it can hide a dunder such as __class__")
-		return
+// sink says how a computed name is used.
+type sink uint8
+
+const (
+	sinkItem   sink = iota // x[key]: Jinja falls back to getattr
+	sinkAttr               // |attr(name)
+	sinkPath               // attribute= of map, sort, selectattr…: a dotted path
+	sinkFormat             // a str.format field path
+)
+
+// judgeName checks every name v may be when a template uses it as an
+// attribute or item name. It returns whether the name may be a dunder
+// (then the object read is treated as Python internals).
+func (in *interp) judgeName(v av, sp span, k sink, what string, o acc) bool {
+	vi := viaItem
+	switch k {
+	case sinkAttr, sinkPath:
+		vi = viaFilter
+	case sinkFormat:
+		vi = viaFormat
 	}
+	may := false
 	for _, c := range v.defined() {
-		if c.k != kStr {
-			continue
+		var segs []cv
+		switch c.k {
+		case kStr:
+			if k == sinkPath {
+				for _, part := range strings.Split(c.s, ".") {
+					segs = append(segs, strV(part))
+				}
+			} else {
+				segs = []cv{c}
+			}
+		case kPat:
+			if k == sinkPath {
+				const mark = "\x00"
+				fl := holeFlags(c)
+				for _, part := range strings.Split(patText(c, mark), ".") {
+					segs = append(segs, patFromText(part, mark, fl))
+				}
+			} else {
+				segs = []cv{c}
+			}
 		}
-		for _, part := range strings.Split(c.s, ".") {
-			if part != "" && !allDigits(part) {
-				in.checkAccess(part, sp, viaFilter, false)
+		for _, sg := range segs {
+			switch sg.k {
+			case kStr:
+				if k == sinkPath && (sg.s == "" || allDigits(sg.s)) {
+					continue
+				}
+				in.checkAccess(sg.s, sp, vi, o)
+				may = may || isDunder(sg.s)
+			case kPat:
+				if patMayDunder(sg) {
+					may = true
+					in.a.add(RuleDunder, finding.Critical, sp, "maybe",
+						what+" may be a dunder name: it joins the template's own '_' pieces with values known only at render time ("+
+							quote(patText(sg, "…"))+"), the way injection payloads hide __class__ and __globals__")
+					continue
+				}
+				if k == sinkAttr || (k == sinkPath && (cvFlags(sg)&(fUsc|fPure) != 0)) {
+					in.a.add(RuleDynamicAttr, finding.High, sp, what,
+						what+" is partly computed at render time ("+quote(patText(sg, "…"))+"): it can hide a dunder such as __class__")
+				}
 			}
 		}
 	}
-}
-
-func (in *interp) checkName(v av, sp span, what string) {
 	if v.top {
-		in.a.add(RuleDynamicAttr, finding.High, sp, what,
-			what+" takes an attribute name computed at render time: it can hide a dunder such as __class__")
-		return
-	}
-	for _, c := range v.defined() {
-		if c.k == kStr {
-			in.checkAccess(c.s, sp, viaFilter, false)
+		own := v.pure && (v.str || k == sinkPath) || v.usc
+		switch {
+		case own && (k != sinkFormat || v.str):
+			in.a.add(RuleDynamicAttr, finding.High, sp, what,
+				what+" takes a name built from the template's own strings in a way the analysis cannot resolve: Jinja falls back to attribute lookup, so it can hide a dunder such as __class__")
+			may = true
+		case k == sinkAttr:
+			in.a.add(RuleDynamicAttr, finding.High, sp, what,
+				what+" takes an attribute name computed at render time: it can hide a dunder such as __class__")
+			may = true
+		case k == sinkPath:
+			in.a.add(RuleDynamicAttr, finding.Low, sp, what,
+				what+" takes an attribute name from render-time data, not from the template: it reads whatever attribute that data names")
 		}
 	}
+	return may
 }
 
 func allDigits(s string) bool {
@@ -681,8 +752,19 @@ func (in *interp) checkBase(base av, sp span, name string) {
 // checkIdent reports identifiers that name dunders.
 func (in *interp) checkIdent(name string, sp span) {
 	if d := dunderIn(name); d != "" {
-		in.a.add(RuleDunderStr, finding.High, sp, d, "identifier "+quote(name)+" names "+quote(d)+": no real chat template uses dunder names")
+		lvl, why := proseLevel(d)
+		in.a.add(RuleDunderStr, lvl, sp, d, "identifier "+quote(name)+" names "+quote(d)+why)
 	}
+}
+
+// proseLevel grades a double-underscore word that the template only
+// mentions: a Python special name is how payloads are spelled (high);
+// another one, such as markdown bold (__English__), is only noted.
+func proseLevel(d string) (finding.Level, string) {
+	if pySpecial[d] {
+		return finding.High, ": a Python special name, which template-injection payloads build to reach Python internals"
+	}
+	return finding.Info, ": shaped like a dunder but not a Python special name (markdown bold or a placeholder)"
 }
 
 var suspiciousWords = []string{
@@ -694,8 +776,12 @@ var suspiciousWords = []string{
 // template holds or builds.
 func (in *interp) checkString(s string, sp span) {
 	if strings.IndexByte(s, '_') >= 0 {
-		if d := dunderIn(s); d != "" {
-			in.a.add(RuleDunderStr, finding.High, sp, d, "string names "+quote(d)+": template-injection payloads build dunder names to reach Python internals")
+		for _, d := range dundersIn(s, 4) {
+			lvl, why := proseLevel(d)
+			in.a.add(RuleDunderStr, lvl, sp, d, "string names "+quote(d)+why)
+		}
+		if w := frameWordIn(s); w != "" {
+			in.a.add(RuleDunderStr, finding.High, sp, w, "string names "+quote(w)+": a frame or code attribute that leads to a running interpreter's globals")
 		}
 	}
 	low := strings.ToLower(s)
@@ -709,8 +795,13 @@ func (in *interp) checkString(s string, sp span) {
 
 func (in *interp) checkValueStrings(v av, sp span) {
 	for _, c := range v.defined() {
-		if c.k == kStr {
+		switch c.k {
+		case kStr:
 			in.checkString(c.s, sp)
+		case kPat:
+			for _, l := range patLiterals(c) {
+				in.checkString(l, sp)
+			}
 		}
 	}
 }

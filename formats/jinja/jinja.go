@@ -11,7 +11,11 @@
 // strings and integers the template builds from its own constants (`~`,
 // `+`, `%`, |format, |join, |replace, |reverse, slices, dict(...)|join,
 // {% set %} chains, macro arguments, loops over constant lists…), so an
-// attribute name assembled in pieces is judged by its final value. Every
+// attribute name assembled in pieces is judged by its final value. Values
+// that mix template constants with runtime data keep the constants that may
+// flow in (x|default('_') is '_' or unknown; '%c' % n is one unknown
+// character; 'a' ~ x is a pattern with a hole), so a name built partly at
+// render time is judged by what it may be. Every
 // attribute or item access, |attr, attribute= argument and str.format field
 // is checked against the names that lead out of the template: dunders,
 // private (underscore) names, and module or frame attributes.
@@ -106,15 +110,17 @@ var Rules = []finding.Doc{
 		Help: "The template reads an attribute whose name starts with '_', for example self._TemplateReference__context " +
 			"(a name-mangled private attribute, critical) which exposes Jinja's runtime context and environment. " +
 			"Jinja's sandbox blocks such names because they lead out of the template; real chat templates do not use them. " +
-			"Item access with such a key (x['_y']) is reported at medium because Jinja falls back to attribute lookup. " +
+			"Item access with such a key (x['_y']) is reported at low: it is usually data, though Jinja falls back to attribute lookup. " +
 			"Treat the template as hostile unless the access is explained."},
 	{ID: RuleDunderStr, Short: "Template builds a string naming a dunder attribute",
 		Help: "A string the template contains or computes (or an identifier it uses) names a dunder such as __class__ or " +
 			"__globals__ without the analysis seeing it used as an attribute. Template-injection payloads build these names " +
-			"to dodge filters. No real chat template contains a double-underscore name. Inspect the template."},
+			"to dodge filters. A Python special name (__class__, __globals__, __doc__…, or a frame attribute such as f_globals) is " +
+			"high; another double-underscore word that is only prose (markdown bold such as __English__) is info. Inspect the template."},
 	{ID: RuleDynamicAttr, Short: "Attribute name computed at render time",
 		Help: "The template reads an attribute whose name it computes (|attr(x), map(attribute=x), a filter chosen by a " +
 			"variable, or x[key] with a key built from the template's own constants that the analysis could not resolve). " +
+			"An attribute= argument that comes only from render-time data (not from the template) is low. " +
 			"A computed attribute name is how injection payloads hide __class__ and __globals__. Real chat templates use " +
 			"fixed attribute names. Review the template."},
 	{ID: RuleDangerAttr, Short: "Template reaches a module, process or frame attribute",
@@ -200,15 +206,17 @@ func (a *analysis) scanTokens(toks []token) {
 		sp := span{t.off, t.end}
 		switch t.kind {
 		case tString:
-			if d := dunderIn(t.sval); d != "" {
-				a.add(RuleDunderStr, finding.High, sp, d, "string literal names "+quote(d)+" in a template that does not parse")
+			for _, d := range dundersIn(t.sval, 4) {
+				lvl, why := proseLevel(d)
+				a.add(RuleDunderStr, lvl, sp, d, "string literal names "+quote(d)+" in a template that does not parse"+why)
 			}
 		case tName:
 			if i > 0 && isOp(&toks[i-1], ".") && isDunder(t.text) {
 				a.add(RuleDunder, finding.Critical, sp, t.text, "attribute "+quote(t.text)+" read in a template that does not parse")
 				a.accessed[t.text] = true
 			} else if d := dunderIn(t.text); d != "" {
-				a.add(RuleDunderStr, finding.High, sp, d, "identifier names "+quote(d)+" in a template that does not parse")
+				lvl, why := proseLevel(d)
+				a.add(RuleDunderStr, lvl, sp, d, "identifier names "+quote(d)+" in a template that does not parse"+why)
 			}
 			if i > 0 && toks[i-1].kind == tBlockBegin {
 				switch t.text {
@@ -237,7 +245,8 @@ func (a *analysis) scanRaw(s string) {
 			hi++
 		}
 		if d := dunderIn(s[lo:hi]); d != "" {
-			a.addOrig(RuleDunderStr, finding.High, int64(lo), s[lo:hi], d, "text names "+quote(d)+" in a template too large to parse")
+			lvl, why := proseLevel(d)
+			a.addOrig(RuleDunderStr, lvl, int64(lo), s[lo:hi], d, "text names "+quote(d)+" in a template too large to parse"+why)
 		}
 		i = hi + 1
 	}

@@ -27,6 +27,18 @@ const (
 	kGlobal // a global object or function by name (range, cycler, self…)
 	kMacro  // i indexes interp.macros
 	kObj    // an opaque object (loop, a cycler instance…); s names it
+	kUnk    // an unknown value inside a list, dict or pattern; i holds its flags
+	kPat    // a string with unknown parts: elems are kStr literals and kUnk holes
+	kAlt    // product results only: one of elems (see one)
+)
+
+// Flags of an unknown value (kUnk.i, and the top part of an av).
+const (
+	fPure     int64 = 1 << iota // built from template constants alone
+	fStr                        // may be a string
+	fInts                       // a sequence of integers
+	fUsc                        // a template constant containing '_' may have flowed in
+	fInternal                   // derived from Python internals (a dunder or a global object)
 )
 
 type cv struct {
@@ -39,12 +51,16 @@ type cv struct {
 	vals  []cv
 }
 
+// An av with top set may also keep candidates: it is then "one of cs, or an
+// unknown value" described by the flags (pure, str, ints, usc, internal).
 type av struct {
-	cs   []cv
-	top  bool
-	pure bool // top only: built from template constants alone
-	str  bool // top only: may be a string
-	ints bool // top only: a sequence of integers (range with unknown bounds)
+	cs       []cv
+	top      bool
+	pure     bool // top only: built from template constants alone
+	str      bool // top only: may be a string
+	ints     bool // top only: a sequence of integers (range with unknown bounds)
+	usc      bool // top only: a template constant containing '_' may have flowed in
+	internal bool // top only: derived from Python internals (dunder chain, global object)
 }
 
 const (
@@ -77,11 +93,140 @@ var (
 	undefAV   = av{cs: []cv{{k: kUndef}}}
 )
 
-func one(c cv) av             { return av{cs: []cv{c}} }
+// one makes a value of one constant; an unknown element becomes top and
+// alternatives become their union.
+func one(c cv) av {
+	switch c.k {
+	case kUnk:
+		return avOfFlags(c.i)
+	case kAlt:
+		out := av{}
+		for _, e := range c.elems {
+			out = join(out, one(e))
+		}
+		if !out.top && len(out.cs) == 0 {
+			return undefAV
+		}
+		return out
+	}
+	return av{cs: []cv{c}}
+}
+
+func avOfFlags(f int64) av {
+	return av{top: true, pure: f&fPure != 0, str: f&fStr != 0, ints: f&fInts != 0, usc: f&fUsc != 0, internal: f&fInternal != 0}
+}
+
+// topFlags are the flags of v's unknown part.
+func (v av) topFlags() int64 {
+	var f int64
+	if v.pure {
+		f |= fPure
+	}
+	if v.str {
+		f |= fStr
+	}
+	if v.ints {
+		f |= fInts
+	}
+	if v.usc {
+		f |= fUsc
+	}
+	if v.internal {
+		f |= fInternal
+	}
+	return f
+}
+
+// unkOf is v's unknown part as an element (for product).
+func (v av) unkOf() cv { return cv{k: kUnk, i: v.topFlags()} }
+
+// flagsOf summarises what a constant could contribute to an unknown value
+// made from it. budget bounds the walk; past it the answer is pessimistic.
+func flagsOf(c cv, budget *int) int64 {
+	*budget--
+	if *budget < 0 {
+		return fPure | fUsc
+	}
+	switch c.k {
+	case kStr:
+		f := fPure | fStr
+		if strings.IndexByte(c.s, '_') >= 0 {
+			f |= fUsc
+		}
+		return f
+	case kUnk:
+		return c.i
+	case kUndef:
+		return 0 // a missing variable or argument: render-time data
+	case kPat, kList, kDict, kAlt:
+		f := fPure
+		if c.k == kPat {
+			f |= fStr
+		}
+		for _, es := range [][]cv{c.elems, c.vals} {
+			for _, e := range es {
+				g := flagsOf(e, budget)
+				if g&fPure == 0 {
+					f &^= fPure
+				}
+				f |= g & (fUsc | fInternal)
+			}
+		}
+		return f
+	}
+	return fPure
+}
+
+// cvFlags is flagsOf with a fixed budget.
+func cvFlags(c cv) int64 {
+	b := 256
+	return flagsOf(c, &b)
+}
+
+// combineFlags is the flags of an unknown value computed from all of cs.
+func combineFlags(cs []cv, str bool) int64 {
+	f := fPure
+	for _, c := range cs {
+		g := cvFlags(c)
+		if g&fPure == 0 {
+			f &^= fPure
+		}
+		f |= g & (fUsc | fInternal)
+	}
+	if str {
+		f |= fStr
+	}
+	return f
+}
+
+// flagsAV summarises a whole value (candidates and unknown part).
+func (v av) flagsAV() int64 {
+	f := fPure
+	if v.top {
+		f = v.topFlags()
+	}
+	for _, c := range v.cs {
+		g := cvFlags(c)
+		if g&fPure == 0 {
+			f &^= fPure
+		}
+		f |= g & (fUsc | fInternal | fStr)
+	}
+	return f
+}
+
 func strV(s string) cv        { return cv{k: kStr, s: s} }
 func intV(i int64) cv         { return cv{k: kInt, i: i} }
 func boolV(b bool) cv         { return cv{k: kBool, i: b2i(b)} }
 func topOf(pure, str bool) av { return av{top: true, pure: pure, str: str} }
+
+// withInternal marks the unknown part of a top value as Python internals.
+func (v av) withInternal(yes bool) av {
+	if yes && v.top {
+		v.internal = true
+	}
+	return v
+}
 
 func b2i(b bool) int64 {
 	if b {
@@ -91,14 +236,26 @@ func b2i(b bool) int64 {
 }
 
 // isPure says whether v was built from template constants only.
-func (v av) isPure() bool { return !v.top || v.pure }
-
-func (v av) mayStr() bool {
-	if v.top {
-		return v.str
+func (v av) isPure() bool {
+	if v.top && !v.pure {
+		return false
 	}
 	for _, c := range v.cs {
-		if c.k == kStr {
+		if c.k == kPat || c.k == kList || c.k == kDict {
+			if cvFlags(c)&fPure == 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (v av) mayStr() bool {
+	if v.top && v.str {
+		return true
+	}
+	for _, c := range v.cs {
+		if c.k == kStr || c.k == kPat {
 			return true
 		}
 	}
@@ -112,14 +269,14 @@ func (c cv) key(b *strings.Builder) {
 		b.WriteString(strconv.Itoa(len(c.s)))
 		b.WriteByte(':')
 		b.WriteString(c.s)
-	case kInt, kBool, kNS, kMacro:
+	case kInt, kBool, kNS, kMacro, kUnk:
 		b.WriteString(strconv.FormatInt(c.i, 10))
 		if c.big {
 			b.WriteByte('B')
 		}
 	case kFloat:
 		b.WriteString(strconv.FormatFloat(c.f, 'g', -1, 64))
-	case kList, kDict:
+	case kList, kDict, kPat, kAlt:
 		b.WriteString(strconv.Itoa(len(c.elems)))
 		b.WriteByte('[')
 		for i, e := range c.elems {
@@ -141,10 +298,10 @@ func (c cv) keyString() string {
 }
 
 func (v av) keyString() string {
-	if v.top {
-		return "T" + strconv.FormatBool(v.pure) + strconv.FormatBool(v.str) + strconv.FormatBool(v.ints)
-	}
 	var b strings.Builder
+	if v.top {
+		b.WriteString("T" + strconv.FormatInt(v.topFlags(), 10) + "/")
+	}
 	for _, c := range v.cs {
 		c.key(&b)
 		b.WriteByte(';')
@@ -153,8 +310,8 @@ func (v av) keyString() string {
 }
 
 func eqAV(a, b av) bool {
-	if a.top || b.top {
-		return a.top == b.top && a.pure == b.pure && a.str == b.str && a.ints == b.ints
+	if a.top != b.top || (a.top && a.topFlags() != b.topFlags()) {
+		return false
 	}
 	if len(a.cs) != len(b.cs) {
 		return false
@@ -162,18 +319,31 @@ func eqAV(a, b av) bool {
 	return a.keyString() == b.keyString()
 }
 
-// join is the union of two values.
+// join is the union of two values. An av that is neither top nor has
+// candidates is "nothing" (the start of a union).
 func join(a, b av) av {
-	if a.top || b.top {
-		return av{top: true, pure: a.isPure() && b.isPure(), str: a.mayStr() || b.mayStr(), ints: a.intSeq() && b.intSeq()}
-	}
-	if len(a.cs) == 0 {
+	if !a.top && len(a.cs) == 0 {
 		return b
 	}
-	if len(b.cs) == 0 {
+	if !b.top && len(b.cs) == 0 {
 		return a
 	}
 	out := av{cs: make([]cv, 0, len(a.cs)+len(b.cs))}
+	if a.top || b.top {
+		var f int64
+		switch {
+		case a.top && b.top:
+			fa, fb := a.topFlags(), b.topFlags()
+			f = (fa | fb) &^ (fPure | fInts)
+			f |= fa & fb & (fPure | fInts)
+		case a.top:
+			f = a.topFlags()
+		default:
+			f = b.topFlags()
+		}
+		out = avOfFlags(f)
+		out.cs = make([]cv, 0, len(a.cs)+len(b.cs))
+	}
 	out.cs = append(out.cs, a.cs...)
 	for _, c := range b.cs {
 		dup := false
@@ -188,9 +358,26 @@ func join(a, b av) av {
 		}
 	}
 	if len(out.cs) > maxCands {
-		return av{top: true, pure: true, str: out.mayStr()}
+		f := combineFlags(out.cs, false)
+		if out.top {
+			g := out.topFlags()
+			f = (f | g) &^ (fPure | fInts)
+			f |= cvFlagsAnd(out.cs, g)
+		}
+		if out.mayStr() {
+			f |= fStr
+		}
+		return avOfFlags(f)
 	}
 	return out
+}
+
+// cvFlagsAnd keeps fPure when both the constants and the unknown part are pure.
+func cvFlagsAnd(cs []cv, g int64) int64 {
+	if g&fPure != 0 && combineFlags(cs, false)&fPure != 0 {
+		return fPure
+	}
+	return 0
 }
 
 // sameCV compares two constants.
@@ -201,7 +388,7 @@ func sameCV(a, b cv) bool {
 	switch a.k {
 	case kStr, kGlobal, kObj:
 		return a.s == b.s
-	case kInt, kBool, kNS, kMacro:
+	case kInt, kBool, kNS, kMacro, kUnk:
 		return a.i == b.i && a.big == b.big
 	case kFloat:
 		return a.f == b.f || (a.f != a.f && b.f != b.f)
@@ -213,8 +400,8 @@ func sameCV(a, b cv) bool {
 
 // intSeq says whether every candidate is a sequence of integers.
 func (v av) intSeq() bool {
-	if v.top {
-		return v.ints
+	if v.top && !v.ints {
+		return false
 	}
 	for _, c := range v.cs {
 		if c.k != kList {
@@ -231,14 +418,21 @@ func (v av) intSeq() bool {
 
 // widen turns a value that keeps changing in a loop into top.
 func widen(a, b av) av {
-	return av{top: true, pure: a.isPure() && b.isPure(), str: a.mayStr() || b.mayStr(), ints: a.intSeq() && b.intSeq()}
+	fa, fb := a.flagsAV(), b.flagsAV()
+	f := (fa | fb) &^ (fPure | fInts | fStr)
+	f |= fa & fb & fPure
+	if a.mayStr() || b.mayStr() {
+		f |= fStr
+	}
+	if a.intSeq() && b.intSeq() {
+		f |= fInts
+	}
+	return avOfFlags(f)
 }
 
-// defined drops undefined candidates (for sinks).
+// defined drops undefined candidates (for sinks); a top value keeps the
+// candidates it may be.
 func (v av) defined() []cv {
-	if v.top {
-		return nil
-	}
 	out := v.cs[:0:0]
 	for _, c := range v.cs {
 		if c.k != kUndef {
@@ -266,6 +460,12 @@ func (c cv) truth() int {
 		return int(b2i(len(c.elems) > 0))
 	case kNS, kGlobal, kMacro, kObj:
 		return 1
+	case kPat:
+		for _, e := range c.elems {
+			if e.k == kStr && e.s != "" {
+				return 1
+			}
+		}
 	}
 	return -1
 }
@@ -408,6 +608,8 @@ func pyStrRepr(s string) string {
 // items returns the elements Python would iterate over.
 func (c cv) items() ([]cv, bool) {
 	switch c.k {
+	case kUndef:
+		return nil, true // iterating Undefined yields nothing
 	case kList, kDict:
 		return c.elems, true
 	case kStr:
@@ -452,6 +654,55 @@ func dunderIn(s string) string {
 				return w[a : b+2]
 			}
 		}
+	}
+	return ""
+}
+
+// dundersIn lists up to max distinct dunder-shaped names in s, the Python
+// special names first.
+func dundersIn(s string, max int) []string {
+	var special, other []string
+	seen := map[string]bool{}
+	for i := 0; i < len(s) && len(special)+len(other) < 4*max; {
+		d := dunderIn(s[i:])
+		if d == "" {
+			break
+		}
+		k := strings.Index(s[i:], d)
+		i += k + len(d)
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if pySpecial[d] {
+			special = append(special, d)
+		} else {
+			other = append(other, d)
+		}
+	}
+	out := append(special, other...)
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out
+}
+
+// frameWordIn finds a frame, generator or code attribute name (f_globals,
+// gi_frame…) standing as a word in s.
+func frameWordIn(s string) string {
+	for i := 0; i < len(s); {
+		if !isIdentByte(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isIdentByte(s[j]) {
+			j++
+		}
+		if pyFrameWords[s[i:j]] {
+			return s[i:j]
+		}
+		i = j
 	}
 	return ""
 }

@@ -209,6 +209,64 @@ BENIGN = [
      "{%- for message in messages -%}{{ '<|' ~ message.role ~ '|>' ~ message.content ~ eos_token }}{%- endfor -%}\n"),
 ]
 
+# Red-team round 1 files, kept verbatim (not written by this script):
+# (file, kind, trick, severity, expect, note)
+KEPT = [
+    ('malicious/rt1-fn01_default_laundered_item.jinja', 'malicious', "'_' laundered through hm_unset|default('_')", 'critical', 'template/dunder-access', "Red team 1: the underscore comes from an undefined variable's |default, so the item key mixes a template constant with runtime data; namespace[k][k]… falls back to getattr (full RCE chain)."),
+    ('malicious/rt1-fn02_messages_length_printf.jinja', 'malicious', "'%c' % (messages|length*0+95)", 'critical', 'template/dunder-access', "Red team 1: '%c' of an integer computed from runtime data is one unknown character that can be '_'."),
+    ('malicious/rt1-fn03_macro_kwargs.jinja', 'malicious', "'_' returned by a macro through kwargs", 'critical', 'template/dunder-access', "Red team 1: piece(v='_') renders kwargs.v; the macro output feeds the item keys."),
+    ('malicious/rt1-fn04_macro_varargs.jinja', 'malicious', "'_' returned by a macro through varargs", 'critical', 'template/dunder-access', "Red team 1: piece('_') renders varargs|join."),
+    ('malicious/rt1-fn05_call_block_caller.jinja', 'malicious', "'_' returned by caller() of a call block", 'critical', 'template/dunder-access', 'Red team 1: {% call wrap() %}_{% endcall %} with wrap() rendering caller().'),
+    ('malicious/rt1-fn06_slice_empty_messages.jinja', 'malicious', "(messages|string)[:0] ~ '_'", 'critical', 'template/dunder-access', "Red team 1: an empty runtime prefix joined to '_'."),
+    ('malicious/rt1-fn07_format_field_env_leak.jinja', 'malicious', "str.format field path built from laundered '_'", 'critical', 'template/dunder-access', "Red team 1: '{0.__init__.__globals__[os].environ}'.format(namespace) with the underscores taken from hm_unset|default('_')."),
+    ('malicious/rt1-fn08_loop_cycle.jinja', 'malicious', "'_' from loop.cycle('_')", 'critical', 'template/dunder-access', 'Red team 1: loop.cycle returns one of its constant arguments.'),
+    ('malicious/rt1-fn09_filter_block.jinja', 'malicious', "'_' from a {% filter %} block", 'critical', 'template/dunder-access', "Red team 1: a filter block's constant output assigned with a set block."),
+    ('malicious/rt1-fn10_default_undefined_attr.jinja', 'malicious', "'_' laundered through messages.nope|default('_')", 'critical', 'template/dunder-access', "Red team 1: an undefined attribute of runtime data defaulted to '_'."),
+    ('malicious/rt1-fn11_int_default_arg.jinja', 'malicious', "'x'|int(95) default argument", 'critical', 'template/dunder-access', "Red team 1: |int returns its default argument (95, '_') for a string that is not a number."),
+    ('malicious/rt1-fn12_int_float_string.jinja', 'malicious', "'95.0'|int", 'critical', 'template/dunder-access', "Red team 1: Jinja's do_int falls back to int(float(value))."),
+    ('malicious/rt1-fn13_int_base16.jinja', 'malicious', "'5f'|int(0, 16)", 'critical', 'template/dunder-access', 'Red team 1: |int with a base.'),
+    ('malicious/rt1-fn17_int_sci.jinja', 'malicious', "'9.5e1'|int", 'critical', 'template/dunder-access', 'Red team 1: scientific notation through the float fallback of |int.'),
+    ('malicious/rt1-probe-p01.jinja', 'malicious', "'_ _'|wordwrap(1) split and joined", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through '_ _'|wordwrap(1) split and joined."),
+    ('malicious/rt1-probe-p02.jinja', 'malicious', "['_','_']|batch(1)|map('first')|join", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through ['_','_']|batch(1)|map('first')|join."),
+    ('malicious/rt1-probe-p03.jinja', 'malicious', "'_'|center(1)", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through '_'|center(1)."),
+    ('malicious/rt1-probe-p04.jinja', 'malicious', "'%c' % 95 on an integer base", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through '%c' % 95 on an integer base."),
+    ('malicious/rt1-probe-p05.jinja', 'malicious', 'dict(_=1)|first', 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through dict(_=1)|first."),
+    ('malicious/rt1-probe-p06.jinja', 'malicious', "{'_':1}|dictsort|first|first", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through {'_':1}|dictsort|first|first."),
+    ('malicious/rt1-probe-p07.jinja', 'malicious', "{'_':1}.items()|list|first|first", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through {'_':1}.items()|list|first|first."),
+    ('malicious/rt1-probe-p08.jinja', 'malicious', "'a_b'|urlencode indexed", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through 'a_b'|urlencode indexed."),
+    ('malicious/rt1-probe-p09.jinja', 'malicious', "'_'|tojson indexed", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through '_'|tojson indexed."),
+    ('malicious/rt1-probe-p10.jinja', 'malicious', 'namespace filled in a loop', 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through namespace filled in a loop."),
+    ('malicious/rt1-probe-p11.jinja', 'malicious', "'-'.join(...).replace", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through '-'.join(...).replace."),
+    ('malicious/rt1-probe-p12.jinja', 'malicious', '(range(96)|list)[95] through |format', 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through (range(96)|list)[95] through |format."),
+    ('malicious/rt1-probe-p13.jinja', 'malicious', "'{:c}'.format(95)", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through '{:c}'.format(95)."),
+    ('malicious/rt1-probe-p14.jinja', 'malicious', "'_' if messages else '_'", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through '_' if messages else '_'."),
+    ('malicious/rt1-probe-p15.jinja', 'malicious', "empty runtime string sliced and joined to '_'", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through empty runtime string sliced and joined to '_'."),
+    ('malicious/rt1-probe-p16.jinja', 'malicious', '|replace with a runtime count', 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through |replace with a runtime count."),
+    ('malicious/rt1-probe-p17.jinja', 'malicious', "'%c' % 95 through |indent", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through '%c' % 95 through |indent."),
+    ('malicious/rt1-probe-p18.jinja', 'malicious', "loop|default('_') outside a loop", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through loop|default('_') outside a loop."),
+    ('malicious/rt1-probe-p19.jinja', 'malicious', "raise_exception|default('_')", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through raise_exception|default('_')."),
+    ('malicious/rt1-probe-p20.jinja', 'malicious', "('_', messages)[0]", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through ('_', messages)[0]."),
+    ('malicious/rt1-probe-p21.jinja', 'malicious', "['_', messages]|first", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through ['_', messages]|first."),
+    ('malicious/rt1-probe-p22.jinja', 'malicious', "{'k': '_', 'm': messages}.k", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through {'k': '_', 'm': messages}.k."),
+    ('malicious/rt1-probe-p23.jinja', 'malicious', "(messages or true) and '_'", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through (messages or true) and '_'."),
+    ('malicious/rt1-probe-p24.jinja', 'malicious', "'_' if messages is defined", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through '_' if messages is defined."),
+    ('malicious/rt1-probe-p25.jinja', 'malicious', "'_'[messages|length*0]", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through '_'[messages|length*0]."),
+    ('malicious/rt1-probe-p26.jinja', 'malicious', "'_x'[:messages|length*0+1]", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through '_x'[:messages|length*0+1]."),
+    ('malicious/rt1-probe-p27.jinja', 'malicious', "['_']|first if tools is none else '_'", 'critical', 'template/dunder-access', "Red team 1 probe: the '_' of a __class__ key or |attr name is obtained through ['_']|first if tools is none else '_'."),
+    ('benign/rt1-b01_tool_params_dictsort_labels.jinja', 'benign', 'param[field] over a constant dict|dictsort', 'low', '', 'Red team 1 benign: tool parameter fields looked up with keys from a constant dict sorted by |dictsort (gemma-style).'),
+    ('benign/rt1-b02_loop_cycle_role_tokens.jinja', 'benign', "role_tokens[loop.cycle('user','assistant')]", 'low', '', 'Red team 1 benign: a role-token dict indexed by loop.cycle of constants.'),
+    ('benign/rt1-b03_markdown_bold_system_prompt.jinja', 'benign', 'markdown __bold__ in a system prompt', 'low', '', 'Red team 1 benign: __English__ is markdown bold, not a Python special name (info only).'),
+    ('benign/rt1-b04_code_interpreter_prompt.jinja', 'benign', 'code-interpreter prompt mentioning os.system', 'low', '', 'Red team 1 benign: prose in template data (not string literals) about subprocess and __name__.'),
+    ('benign/rt1-b05_media_marker.jinja', 'benign', '<__media__> marker in template text', 'low', '', 'Red team 1 benign: llama.cpp-style media marker in template data.'),
+    ('benign/rt1-b06_field_macro.jinja', 'benign', 'map(attribute=field) with field a macro parameter', 'low', '', 'Red team 1 benign: the attribute name is a macro parameter; every call site passes a constant.'),
+    ('benign/rt1-b07_sort_by_param.jinja', 'benign', 'sort(attribute=order_key) from render data', 'low', '', 'Red team 1 benign: the sort key comes from a render variable with a constant default (low: render-time attribute name).'),
+    ('benign/rt1-b08_content_keys_loop.jinja', 'benign', 'ns.sys assigned by the template; message[content_key]', 'low', '', "Red team 1 benign: a namespace field named sys is the template's own data."),
+    ('benign/rt1-b09_private_meta_key.jinja', 'benign', "message['_hidden'] item key", 'low', '', 'Red team 1 benign: an underscore key on message data (low).'),
+    ('benign/rt1-b10_python_tool_example.jinja', 'benign', 'tool-call example naming subprocess.__doc__', 'high', '', "Red team 1 benign twin kept at high on purpose: a string literal naming a Python special attribute (__doc__) is reported high even in prose, and 'subprocess' medium; the file must not go above high."),
+    ('benign/rt1-b11_lang_dict_lookup.jinja', 'benign', 'greetings[lang] with lang from render data', 'low', '', 'Red team 1 benign: a constant dict indexed by a runtime key.'),
+    ('benign/rt1-b12_tojson_indent.jinja', 'benign', 'tools|tojson(indent=2)', 'low', '', "Red team 1 benign: map(attribute='function.name') and tojson."),
+]
+
 
 def main():
     mal = os.path.join(ROOT, "malicious")
@@ -236,10 +294,16 @@ def main():
             f.write(text)
         manifest.append({"file": "benign/" + name, "kind": "benign", "trick": trick,
                          "expect_min_severity": "low", "expect": "", "note": note})
+    for path, kind, trick, sev, expect, note in KEPT:
+        if not os.path.exists(os.path.join(ROOT, path)):
+            raise SystemExit("missing kept fixture " + path)
+        manifest.append({"file": path, "kind": kind, "trick": trick,
+                         "expect_min_severity": sev, "expect": expect, "note": note})
     with open(os.path.join(ROOT, "manifest.json"), "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1, ensure_ascii=False)
         f.write("\n")
-    print(len(MALICIOUS) + len(HIDDEN), "malicious,", len(BENIGN), "benign")
+    kept_mal = sum(1 for k in KEPT if k[1] == "malicious")
+    print(len(MALICIOUS) + len(HIDDEN) + kept_mal, "malicious,", len(BENIGN) + len(KEPT) - kept_mal, "benign")
 
 
 main()

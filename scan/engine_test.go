@@ -120,6 +120,7 @@ var sniffTable = []struct {
 	{"plain text window", []byte(strings.Repeat("Hello world. ", 100)), false, FormatUnknown},
 	{"json object", []byte(`{"a": 1}`), true, FormatJSON},
 	{"json array", []byte(`[1, 2]`), true, FormatUnknown},
+	{"json whose ninth byte opens a list", []byte(`{"stop":["<|eot_id|>"]}`), true, FormatJSON},
 	{"hdf5 after a user block", append(make([]byte, 512), "\x89HDF\r\n\x1a\n\x00"...), true, FormatHDF5},
 	{"safetensors huge header length", append([]byte{0, 0, 0, 0, 0, 0, 0, 0x80}, `{"a":{}}`...), true, FormatSafetensors},
 	{"safetensors padded", append([]byte{9, 0, 0, 0, 0, 0, 0, 0}, ` {"a":1}`...), true, FormatSafetensors},

@@ -123,6 +123,17 @@ func isSafetensors(head []byte) bool {
 	if len(head) < 10 || binary.LittleEndian.Uint64(head) == 0 {
 		return false
 	}
+	// A real length has zero (or, forged, high-bit) bytes; eight printable
+	// bytes are text, such as JSON whose ninth byte happens to open a list.
+	text := true
+	for _, c := range head[:8] {
+		if c < 0x09 || (c > 0x0d && c < 0x20) || c > 0x7e {
+			text = false
+		}
+	}
+	if text {
+		return false
+	}
 	j := bytes.TrimLeft(head[8:], " \t\r\n")
 	if len(j) < 2 || (j[0] != '{' && j[0] != '[') {
 		return false

@@ -9,6 +9,7 @@ import (
 	"path"
 	"runtime"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -19,6 +20,14 @@ import (
 	"github.com/hallmarkdev/hallmark/scan"
 	"github.com/hallmarkdev/hallmark/source"
 	"github.com/hallmarkdev/hallmark/source/disk"
+	"github.com/hallmarkdev/hallmark/source/oci"
+)
+
+// Rule ids of what a source reports about an artifact's layout (documented
+// in report/rules.go).
+const (
+	RuleOCIUnsafePath   = "oci/unsafe-path"   // a manifest path that is not a safe relative path, or names a file twice
+	RuleOCIForeignLayer = "oci/foreign-layer" // a layer with urls: fetched from elsewhere by clients, never by hallmark
 )
 
 // Config is one run's settings.
@@ -29,6 +38,7 @@ type Config struct {
 	Limits    limits.Limits
 	Jobs      int  // files scanned at once; 0: GOMAXPROCS
 	NoHash    bool // skip SHA-256 of each file
+	OCI       oci.Config
 	// Progress, if set, is called after each file.
 	Progress func(done, total int, bytes int64)
 }
@@ -47,10 +57,16 @@ type Result struct {
 
 // TargetResult is one TARGET's files.
 type TargetResult struct {
-	Target string            `json:"target"`
-	Kind   string            `json:"kind"`
-	Files  []scan.FileResult `json:"files"`
-	Error  string            `json:"error,omitempty"`
+	Target string `json:"target"`
+	Kind   string `json:"kind"`
+	// OCI targets: where the artifact came from, the manifest digest every
+	// read was pinned to and the packaging family.
+	Registry   string            `json:"registry,omitempty"`
+	Repository string            `json:"repository,omitempty"`
+	Digest     string            `json:"digest,omitempty"`
+	Family     string            `json:"family,omitempty"`
+	Files      []scan.FileResult `json:"files"`
+	Error      string            `json:"error,omitempty"`
 }
 
 // Summary counts what the run saw.
@@ -125,6 +141,12 @@ func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
 		res.Targets = append(res.Targets, tr)
 		art, err := source.Open(ctx, target, func(ctx context.Context, t string) (*source.Artifact, error) {
 			return disk.Open(ctx, t, cfg.Limits.MaxFiles)
+		}, func(ctx context.Context, t string) (*source.Artifact, error) {
+			oc := cfg.OCI
+			if oc.MaxFiles == 0 {
+				oc.MaxFiles = cfg.Limits.MaxFiles
+			}
+			return oci.Open(ctx, t, oc)
 		})
 		if err != nil {
 			var ue *source.UsageError
@@ -135,6 +157,7 @@ func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
 			continue
 		}
 		tr.Kind = art.Kind
+		tr.Registry, tr.Repository, tr.Digest, tr.Family = art.Registry, art.Repository, art.Digest, art.Family
 		tr.Files = make([]scan.FileResult, len(art.Files), len(art.Files)+len(art.Skipped))
 		for i, f := range art.Files {
 			work = append(work, job{t: tr, i: i, f: f, disp: display(art, f.Path)})
@@ -146,6 +169,12 @@ func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
 			switch {
 			case sk.Kind == "unreadable":
 				fr.Error = fr.Path + ": " + sk.Reason // could not complete, not a finding
+			case sk.Kind == "unsafe-path":
+				f.Rule, f.Severity = RuleOCIUnsafePath, scan.Medium
+				fr.Findings = append(fr.Findings, f)
+			case sk.Kind == "foreign-layer":
+				f.Rule, f.Severity = RuleOCIForeignLayer, scan.High
+				fr.Findings = append(fr.Findings, f)
 			case sk.Escapes:
 				f.Rule, f.Severity = scan.RuleLinkEscapes, scan.Medium
 				f.Message += "; scan the link's target itself if it belongs to the model"
@@ -204,6 +233,9 @@ func display(art *source.Artifact, p string) string {
 	if art.Kind == "file" || p == "." {
 		return art.Target
 	}
+	if strings.HasPrefix(art.Kind, "oci:") {
+		return strings.TrimSuffix(art.Target, "/") + "/" + p // path.Join would eat the "//" of the scheme
+	}
 	return path.Join(filepathToSlash(art.Target), p)
 }
 
@@ -260,5 +292,9 @@ func (r *Result) summarize() {
 // isSkipped reports whether a file result stands for an entry the source
 // did not hand out (a link, a special file).
 func isSkipped(format string) bool {
-	return format == "link" || format == "special" || format == "unreadable"
+	switch format {
+	case "link", "special", "unreadable", "unsafe-path", "foreign-layer", "unsupported":
+		return true
+	}
+	return false
 }

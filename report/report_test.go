@@ -168,3 +168,29 @@ func TestRuleCatalogue(t *testing.T) {
 		}
 	}
 }
+
+// An OCI target's provenance fields validate against the schema and head
+// its section of the text report.
+func TestOCITarget(t *testing.T) {
+	res := result(t)
+	res.Targets = append(res.Targets, &audit.TargetResult{
+		Target: "oci://127.0.0.1:5000/models/m:v1", Kind: "oci:modelpack", Registry: "127.0.0.1:5000", Repository: "models/m",
+		Digest: "sha256:" + strings.Repeat("0", 64), Family: "modelpack", Files: res.Targets[1].Files,
+	})
+	c := jsonschema.NewCompiler()
+	sch, err := c.Compile("schema/report.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(render(t, "json", res)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(doc); err != nil {
+		t.Fatalf("OCI report does not match its schema: %v", err)
+	}
+	want := "oci://127.0.0.1:5000/models/m:v1  registry 127.0.0.1:5000  repository models/m  digest sha256:" + strings.Repeat("0", 64) + "  family modelpack\n"
+	if text := string(render(t, "text", res)); !strings.Contains(text, want) {
+		t.Fatalf("text report lacks the OCI header %q:\n%s", want, text)
+	}
+}

@@ -3,6 +3,7 @@ package report
 import (
 	"sort"
 
+	"github.com/hallmarkdev/hallmark/audit"
 	"github.com/hallmarkdev/hallmark/formats/finding"
 	"github.com/hallmarkdev/hallmark/formats/gguf"
 	"github.com/hallmarkdev/hallmark/formats/hdf5"
@@ -46,6 +47,8 @@ var Rules = []RuleDoc{
 	{pickle.RuleJoblib, "joblib array data that cannot be framed", "joblib writes NumPy array bytes inside the pickle stream after a NumpyArrayWrapper; hallmark skips exactly prod(shape) x itemsize bytes. Here the wrapper's shape or dtype cannot be read, so the bytes after it were parsed as opcodes and may hide what joblib would read."},
 	{scan.RuleNotScanned, "File not scanned", "The file is in no format this build parses (documentation, raw tensor bytes…). Its bytes still count in hashes, signatures and the BOM."},
 	{scan.RuleExtensionMismatch, "Extension and content disagree", "The file's name promises one format and its content is another (a pickle named .json). Loaders that sniff content will treat it as what it really is."},
+	{audit.RuleOCIUnsafePath, "OCI layer names an unsafe path", "A layer's file path in the manifest (org.cncf.model.filepath, org.opencontainers.image.title, an Ollama name) is absolute, contains \"..\", a NUL, a backslash or a control character, or names a file another layer already has. A client that unpacks the artifact may write outside the model folder or keep the other file. hallmark never uses the name: the blob is scanned under blobs/sha256-<hex>."},
+	{audit.RuleOCIForeignLayer, "OCI layer with foreign URLs", "A layer descriptor lists urls: clients may download it from hosts of the manifest author's choosing instead of the registry. hallmark never contacts them, so the layer was not scanned."},
 	{scan.RuleLinkEscapes, "Link out of the scanned root", "A symbolic link leads outside the scanned directory. hallmark does not follow it, so its target was not scanned; a loader would read it."},
 	{scan.RuleSkipped, "Entry skipped", "A link inside the root (its target is scanned under its own path) or a special file (device, FIFO, socket)."},
 	{scan.RuleUnrecognised, "Named like a model, content in no known format", "The file's name promises a model format (.safetensors, .gguf, .onnx, .h5, .pt…) but its content is in no format hallmark parses. A loader would refuse it or, worse, sniff it as something else; it is not known to be clean."},

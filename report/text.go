@@ -29,6 +29,16 @@ func writeText(w io.Writer, res *audit.Result, opt Options) error {
 		return code + s + ansiReset
 	}
 	for _, t := range res.Targets {
+		if t.Digest != "" {
+			// OCI: say exactly what was read.
+			var parts []string
+			for _, kv := range [][2]string{{"registry", t.Registry}, {"repository", t.Repository}, {"digest", t.Digest}, {"family", t.Family}} {
+				if kv[1] != "" {
+					parts = append(parts, kv[0]+" "+kv[1])
+				}
+			}
+			fmt.Fprintf(bw, "%s  %s\n\n", c(ansiBold, t.Target), c(ansiDim, strings.Join(parts, "  ")))
+		}
 		if t.Error != "" {
 			fmt.Fprintf(bw, "%s\n  %s\n\n", c(ansiBold, t.Target), c(sevColor[scan.High], "error: "+t.Error))
 		}

@@ -1,6 +1,6 @@
 // Package source turns a TARGET into an Artifact: the list of files to
-// read, each opened lazily. Providers: disk (a file or directory); OCI
-// registries and layouts come later (source/oci).
+// read, each opened lazily. Providers: disk (a file or directory) and
+// OCI registries and image layouts (source/oci).
 package source
 
 import (
@@ -27,8 +27,12 @@ type Reader interface {
 
 // Skipped is a path the provider did not hand out as a file, and why.
 type Skipped struct {
-	Path   string
-	Kind   string // "link", "special" (device, FIFO, socket) or "unreadable"
+	Path string
+	// "link", "special" (device, FIFO, socket), "unreadable", and for OCI
+	// targets "unsafe-path" (a layer whose manifest path is not a safe
+	// relative path; the blob is handed out under its digest name) and
+	// "foreign-layer" (a layer with urls: never fetched).
+	Kind   string
 	Reason string
 	// Escapes is set for links that lead outside the root: content the
 	// loader would read but that was not scanned.
@@ -37,11 +41,17 @@ type Skipped struct {
 
 // Artifact is everything read for one TARGET.
 type Artifact struct {
-	Target  string
-	Kind    string // "file" or "directory"
-	Root    string // absolute path on disk, for disk targets
-	Files   []File
-	Skipped []Skipped
+	Target string
+	Kind   string // "file", "directory", or "oci:<family>" ("oci:modelpack", "oci:index"…)
+	Root   string // absolute path on disk, for disk targets
+	// OCI targets: where the artifact came from and the manifest digest
+	// every read was pinned to (a tag is resolved once).
+	Registry   string // registry host, or the layout directory for oci-layout://
+	Repository string
+	Digest     string // "sha256:…"
+	Family     string // "modelpack", "cnai", "kitops", "docker-model", "ollama", "oras", "index", "other"
+	Files      []File
+	Skipped    []Skipped
 }
 
 // UsageError says a TARGET is not something hallmark can open.
@@ -52,11 +62,16 @@ func (e *UsageError) Error() string { return e.Msg }
 // Opener opens one kind of target.
 type Opener func(ctx context.Context, target string) (*Artifact, error)
 
-// Open picks the provider for target by its scheme.
-func Open(ctx context.Context, target string, disk Opener) (*Artifact, error) {
+// Open picks the provider for target by its scheme: oci:// and
+// oci-layout:// go to oci (nil: not supported), everything else without a
+// scheme to disk.
+func Open(ctx context.Context, target string, disk, oci Opener) (*Artifact, error) {
 	switch {
 	case strings.HasPrefix(target, "oci://"), strings.HasPrefix(target, "oci-layout://"):
-		return nil, &UsageError{Msg: fmt.Sprintf("%s: OCI targets are not supported by this build yet", target)}
+		if oci == nil {
+			return nil, &UsageError{Msg: fmt.Sprintf("%s: OCI targets are not supported here", target)}
+		}
+		return oci(ctx, target)
 	case strings.Contains(target, "://"):
 		return nil, &UsageError{Msg: fmt.Sprintf("%s: unknown scheme (use a path, oci:// or oci-layout://)", target)}
 	}

@@ -10,13 +10,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/hallmarkdev/hallmark/cmd/hallmark/cli"
+	"github.com/hallmarkdev/hallmark/source/oci/ocitest"
 )
+
+// registries are the in-process registries started by ociregistry, by host.
+var registries sync.Map
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
@@ -99,6 +105,58 @@ func TestScript(t *testing.T) {
 				}
 				if got != want {
 					ts.Fatalf("exit status %d, want %d", got, want)
+				}
+			},
+			// ociregistry: start an in-process registry on 127.0.0.1 for
+			// this script; its host:port is in $REGISTRY. DOCKER_CONFIG and
+			// XDG_CACHE_HOME point into $WORK.
+			"ociregistry": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 0 {
+					ts.Fatalf("usage: ociregistry")
+				}
+				reg := ocitest.NewRegistry()
+				registries.Store(reg.Host, reg)
+				ts.Defer(func() { registries.Delete(reg.Host); reg.Close() })
+				ts.Setenv("REGISTRY", reg.Host)
+				ts.Setenv("DOCKER_CONFIG", ts.MkAbs("docker-config"))
+				ts.Setenv("XDG_CACHE_HOME", ts.MkAbs("cache"))
+			},
+			// ocipush [-corrupt] FAMILY REF NAME=FILE...: push an artifact of
+			// FAMILY (modelpack, oras, ollama) built from the files to REF
+			// ("$REGISTRY/repo:tag"); -corrupt makes the registry serve its
+			// first layer with one byte changed.
+			"ocipush": func(ts *testscript.TestScript, neg bool, args []string) {
+				corrupt := len(args) > 0 && args[0] == "-corrupt"
+				if corrupt {
+					args = args[1:]
+				}
+				if neg || len(args) < 3 {
+					ts.Fatalf("usage: ocipush [-corrupt] FAMILY REF NAME=FILE...")
+				}
+				var files []ocitest.File
+				for _, a := range args[2:] {
+					n, f, ok := strings.Cut(a, "=")
+					if !ok {
+						ts.Fatalf("ocipush: %q is not NAME=FILE", a)
+					}
+					files = append(files, ocitest.File{Name: n, Data: []byte(ts.ReadFile(f))})
+				}
+				img, err := ocitest.Build(args[0], files...)
+				ts.Check(err)
+				_, err = ocitest.Push(args[1], img)
+				ts.Check(err)
+				if corrupt {
+					host, _, _ := strings.Cut(args[1], "/")
+					reg, ok := registries.Load(host)
+					if !ok {
+						ts.Fatalf("ocipush -corrupt: %s is not an ociregistry", host)
+					}
+					ls, err := img.Layers()
+					ts.Check(err)
+					d, err := ls[0].Digest()
+					ts.Check(err)
+					reg.(*ocitest.Registry).Corrupt(d.String())
+					ts.Setenv("CORRUPT_DIGEST", d.String())
 				}
 			},
 			// mkfifo path: create a named pipe.

@@ -17,13 +17,14 @@ import (
 
 // scanOptions are the flags of `hallmark scan`.
 type scanOptions struct {
-	Format string
-	Output string
-	FailOn string
-	Policy string
-	Jobs   int
-	Quiet  bool
-	NoHash bool
+	Format   string
+	Output   string
+	FailOn   string
+	Policy   string
+	Jobs     int
+	Quiet    bool
+	NoHash   bool
+	Insecure bool
 }
 
 func (o *scanOptions) AddFlags(cmd *cobra.Command) {
@@ -35,6 +36,7 @@ func (o *scanOptions) AddFlags(cmd *cobra.Command) {
 	f.IntVar(&o.Jobs, "jobs", 0, "files scanned at once (default: number of CPUs)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress on stderr")
 	f.BoolVar(&o.NoHash, "no-hash", false, "skip SHA-256: read only what the scanners need (tensor data in archives is never read)")
+	f.BoolVar(&o.Insecure, "insecure", false, "oci:// targets: allow plain HTTP and unverified TLS to registries that are not on a loopback address (dangerous)")
 	cmd.MarkFlagFilename("output")
 	cmd.MarkFlagFilename("policy", "yaml", "yml", "json")
 }
@@ -53,6 +55,7 @@ func (o *scanOptions) Config(cmd *cobra.Command) (audit.Config, error) {
 		return cfg, usagef("--jobs must be 0 or more")
 	}
 	cfg.FailOn, cfg.Jobs, cfg.NoHash = failOn, o.Jobs, o.NoHash
+	cfg.OCI.Insecure = o.Insecure
 	if o.Policy != "" {
 		p, err := policy.Load(o.Policy)
 		if err != nil {
@@ -71,8 +74,9 @@ func newScan() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scan [flags] TARGET...",
 		Short: "Statically scan model files and folders for malicious payloads",
-		Long: `Scan reads every file of each TARGET (a file or a directory, recursively) and
-decides its format by content. Pickles (and everything that is a pickle inside)
+		Long: `Scan reads every file of each TARGET (a file or a directory, recursively, an
+oci://REGISTRY/REPO[:TAG|@DIGEST] artifact or an oci-layout://DIR[:TAG|@DIGEST]
+image layout) and decides its format by content. Pickles (and everything that is a pickle inside)
 are run through a symbolic machine that records every import and call without
 evaluating anything.`,
 		Args: cobra.MinimumNArgs(1),
@@ -82,6 +86,9 @@ evaluating anything.`,
 				return err
 			}
 			stderr := cmd.ErrOrStderr()
+			if o.Insecure {
+				fmt.Fprintln(stderr, "hallmark: WARNING: --insecure: registries may be reached over plain HTTP or TLS without certificate checks; anyone on the network path can change what tags resolve to. Blobs are still checked against their digests.")
+			}
 			if !o.Quiet && isTerminal(stderr) {
 				cfg.Progress = progress(stderr)
 			}

@@ -1,0 +1,136 @@
+package oci
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/hallmarkdev/hallmark/source"
+)
+
+// registryStore reads from a registry. Manifests and blobs are always
+// fetched by digest from the registry itself, never from a layer's urls.
+type registryStore struct {
+	ref    name.Reference
+	repo   name.Repository
+	puller *remote.Puller
+	opts   []remote.Option
+}
+
+// ParseReference parses the part after oci://. The registry must be
+// explicit (no Docker Hub default) and the reference has a tag or a digest
+// (default tag "latest").
+func ParseReference(target string, insecure bool) (name.Reference, error) {
+	s, ok := strings.CutPrefix(target, "oci://")
+	if !ok {
+		return nil, &source.UsageError{Msg: target + ": not an oci:// target"}
+	}
+	host, _, _ := strings.Cut(s, "/")
+	if !strings.Contains(s, "/") || !(strings.ContainsAny(host, ".:[") || host == "localhost") {
+		return nil, &source.UsageError{Msg: fmt.Sprintf("%s: want oci://REGISTRY/REPOSITORY[:TAG|@DIGEST] with an explicit registry host (docker.io/…, ghcr.io/…, localhost:5000/…)", target)}
+	}
+	opts := []name.Option{name.StrictValidation}
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	ref, err := name.ParseReference(s, opts...)
+	if err != nil {
+		// StrictValidation wants an explicit tag or digest; default to latest.
+		if ref2, err2 := name.ParseReference(s+":latest", opts...); err2 == nil && !strings.Contains(s, "@") {
+			return ref2, nil
+		}
+		return nil, &source.UsageError{Msg: fmt.Sprintf("%s: %v", target, err)}
+	}
+	return ref, nil
+}
+
+func openRemote(ctx context.Context, target string, cfg Config) (*registryStore, error) {
+	ref, err := ParseReference(target, cfg.Insecure)
+	if err != nil {
+		return nil, err
+	}
+	base := remote.DefaultTransport.(*http.Transport).Clone()
+	if cfg.Insecure {
+		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --insecure, warned about loudly
+	}
+	opts := []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(authn.DefaultKeychain),
+		remote.WithTransport(&httpGuard{base: base, insecure: cfg.Insecure}),
+		remote.WithUserAgent("hallmark"),
+	}
+	p, err := remote.NewPuller(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &registryStore{ref: ref, repo: ref.Context(), puller: p, opts: append(opts, remote.Reuse(p))}, nil
+}
+
+// resolve fetches the manifest the reference names, once. For a tag the
+// digest is computed from the bytes received; every later read uses it.
+func (r *registryStore) resolve(ctx context.Context) (raw []byte, digest, mt string, err error) {
+	desc, err := remote.Get(r.ref, append(r.opts, remote.WithContext(ctx))...)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("%s: %w", r.ref, err)
+	}
+	d := desc.Digest.String()
+	if dr, ok := r.ref.(name.Digest); ok && dr.DigestStr() != d {
+		return nil, "", "", &DigestError{What: "manifest", Digest: dr.DigestStr(), Got: d, Size: int64(len(desc.Manifest))}
+	}
+	if err := checkManifest(desc.Manifest, d); err != nil {
+		return nil, "", "", err
+	}
+	return desc.Manifest, d, string(desc.MediaType), nil
+}
+
+func (r *registryStore) manifest(ctx context.Context, d string) ([]byte, error) {
+	desc, err := remote.Get(r.repo.Digest(d), append(r.opts, remote.WithContext(ctx))...)
+	if err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", d, err)
+	}
+	if err := checkManifest(desc.Manifest, d); err != nil {
+		return nil, err
+	}
+	return desc.Manifest, nil
+}
+
+// blob fetches a blob by digest from the registry. remote.Layer never
+// uses a descriptor's urls.
+func (r *registryStore) blob(ctx context.Context, d string) (io.ReadCloser, error) {
+	l, err := remote.Layer(r.repo.Digest(d), append(r.opts, remote.WithContext(ctx))...)
+	if err != nil {
+		return nil, err
+	}
+	return l.Compressed()
+}
+
+// httpGuard refuses plain HTTP to anything but a loopback host unless
+// insecure is set. go-containerregistry itself also tries http for
+// RFC 1918 addresses; hallmark does not.
+type httpGuard struct {
+	base     http.RoundTripper
+	insecure bool
+}
+
+func (g *httpGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !g.insecure && !loopback(req.URL.Hostname()) {
+		return nil, fmt.Errorf("refusing plain HTTP to %s (not a loopback address; use --insecure to allow it)", req.URL.Host)
+	}
+	return g.base.RoundTrip(req)
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

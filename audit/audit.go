@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -146,6 +147,9 @@ func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
 			if oc.MaxFiles == 0 {
 				oc.MaxFiles = cfg.Limits.MaxFiles
 			}
+			// The engine hashes every file to its end, so it sees a blob's
+			// digest verdict: scan blobs while they download.
+			oc.Stream = !cfg.NoHash
 			return oci.Open(ctx, t, oc)
 		})
 		if err != nil {
@@ -195,7 +199,7 @@ func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			w.t.Files[w.i] = eng.File(gctx, w.f, w.disp)
+			w.t.Files[w.i] = scanFile(gctx, eng, w.f, w.disp, cfg.Overrides)
 			done <- w.f.Size
 			return nil
 		})
@@ -227,6 +231,54 @@ func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
 	res.Duration = time.Since(res.Started)
 	res.summarize()
 	return res, nil
+}
+
+// scanFile scans one file. An OCI blob may be scanned while it downloads
+// (oci.Config.Stream); if it then turns out not to match its digest, what
+// the scanners said about those bytes is dropped: the file is an error
+// (exit 3), not findings about content that is not the artifact's.
+func scanFile(ctx context.Context, eng *scan.Engine, f source.File, disp string, overrides map[string]scan.Severity) scan.FileResult {
+	var bad atomic.Bool
+	open := f.Open
+	f.Open = func() (source.Reader, error) {
+		r, err := open()
+		if err != nil {
+			return nil, err
+		}
+		return &digestWatch{Reader: r, bad: &bad}, nil
+	}
+	fr := eng.File(ctx, f, disp)
+	if bad.Load() && fr.Error != "" {
+		fr = scan.FileResult{Path: fr.Path, Size: fr.Size, Format: scan.FormatUnknown, Findings: []scan.Finding{}, Error: fr.Error}
+		scan.Finish(&fr, overrides)
+	}
+	return fr
+}
+
+// digestWatch notes whether a read failed because the bytes did not match
+// their digest.
+type digestWatch struct {
+	source.Reader
+	bad *atomic.Bool
+}
+
+func (d *digestWatch) note(err error) {
+	var de *oci.DigestError
+	if err != nil && errors.As(err, &de) {
+		d.bad.Store(true)
+	}
+}
+
+func (d *digestWatch) Read(p []byte) (int, error) {
+	n, err := d.Reader.Read(p)
+	d.note(err)
+	return n, err
+}
+
+func (d *digestWatch) ReadAt(p []byte, off int64) (int, error) {
+	n, err := d.Reader.ReadAt(p, off)
+	d.note(err)
+	return n, err
 }
 
 func display(art *source.Artifact, p string) string {

@@ -38,9 +38,27 @@ type Config struct {
 	// CacheDir is the blob cache root; blobs live in CacheDir/sha256/<hex>.
 	// Default: $XDG_CACHE_HOME/hallmark/blobs, else os.UserCacheDir().
 	CacheDir string
+	// CacheMaxBytes bounds the blob cache (0: DefaultCacheMaxBytes,
+	// 20 GiB; negative: no bound). After each download the least recently
+	// used blobs are removed until the cache fits; the blobs of the
+	// artifact being read and blobs open in this process are never
+	// removed, so one run may exceed the bound by what it needs.
+	CacheMaxBytes int64
 	// Paranoid re-hashes a cached blob before reusing it (by default only
 	// its size is checked).
 	Paranoid bool
+	// Progress, if set, hears how each blob download advances (at most
+	// every 200 ms per blob, and once at its end). Called from the
+	// goroutines that download; it must be safe for concurrent use.
+	Progress func(Progress)
+	// Stream hands a blob that is not cached yet to its reader while it
+	// downloads (into the cache, size and digest checked as before): the
+	// scan overlaps the download. The bytes are verified only when the
+	// download ends, and only a read that reaches the end of the blob sees
+	// a mismatch (every later read fails too), so set it only when every
+	// file is read to its end, as the scanner does when it hashes.
+	// Ignored with Paranoid.
+	Stream bool
 	// MaxFiles caps the number of layers handed out (0: no cap).
 	MaxFiles int
 	// MaxManifests caps how many manifests an index walk may read
@@ -295,6 +313,7 @@ func (b *builder) layer(l *descriptor, fam, dir string, i int) error {
 		return fmt.Errorf("%s: more than %d files", b.art.Target, b.cfg.MaxFiles)
 	}
 	b.names[name] = l.Digest
+	b.cache.use(l.Digest)
 	d, size, st, c, ctx := l.Digest, l.Size, b.st, b.cache, b.ctx
 	b.art.Files = append(b.art.Files, source.File{Path: name, Size: size, Open: func() (source.Reader, error) {
 		return c.open(ctx, d, size, func() (io.ReadCloser, error) { return st.blob(ctx, d) })
@@ -451,7 +470,7 @@ func Open(ctx context.Context, target string, cfg Config) (*source.Artifact, err
 	if cfg.MaxManifests <= 0 {
 		cfg.MaxManifests = 1000
 	}
-	c, err := newCache(cfg.CacheDir, cfg.Paranoid)
+	c, err := newCache(cfg)
 	if err != nil {
 		return nil, err
 	}

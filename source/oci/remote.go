@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -71,7 +72,8 @@ func openRemote(ctx context.Context, target string, cfg Config) (*registryStore,
 	if err != nil {
 		return nil, err
 	}
-	return &registryStore{ref: ref, repo: ref.Context(), puller: p, opts: append(opts, remote.Reuse(p))}, nil
+	// Clipped: blob and manifest append to opts from several goroutines.
+	return &registryStore{ref: ref, repo: ref.Context(), puller: p, opts: slices.Clip(append(opts, remote.Reuse(p)))}, nil
 }
 
 // resolve fetches the manifest the reference names, once. For a tag the

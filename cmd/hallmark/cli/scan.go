@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/hallmarkdev/hallmark/policy"
 	"github.com/hallmarkdev/hallmark/report"
 	"github.com/hallmarkdev/hallmark/scan"
+	"github.com/hallmarkdev/hallmark/source/oci"
 )
 
 // scanOptions are the flags of `hallmark scan`.
@@ -90,7 +92,8 @@ evaluating anything.`,
 				fmt.Fprintln(stderr, "hallmark: WARNING: --insecure: registries may be reached over plain HTTP or TLS without certificate checks; anyone on the network path can change what tags resolve to. Blobs are still checked against their digests.")
 			}
 			if !o.Quiet && isTerminal(stderr) {
-				cfg.Progress = progress(stderr)
+				pl := &progressLine{w: stderr}
+				cfg.Progress, cfg.OCI.Progress = pl.scanned, pl.pulled
 			}
 			res, err := audit.Run(cmd.Context(), args, cfg)
 			if err != nil {
@@ -159,13 +162,64 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// progress draws one self-erasing line on a terminal.
-func progress(w io.Writer) func(done, total int, bytes int64) {
-	return func(done, total int, bytes int64) {
-		if done == total {
-			fmt.Fprint(w, "\r\x1b[K")
-			return
-		}
-		fmt.Fprintf(w, "\r\x1b[Kscanning: %d/%d files, %d MiB", done, total, bytes>>20)
+// progressLine draws one self-erasing line on a terminal: files scanned
+// and, while blobs of at least pullProgressMin bytes download, how far
+// each has come.
+type progressLine struct {
+	w     io.Writer
+	mu    sync.Mutex
+	scan  string
+	pulls []oci.Progress
+}
+
+const pullProgressMin = 32 << 20
+
+func (p *progressLine) scanned(done, total int, bytes int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if done == total {
+		p.scan = ""
+	} else {
+		p.scan = fmt.Sprintf("scanning: %d/%d files, %d MiB", done, total, bytes>>20)
 	}
+	p.draw()
+}
+
+func (p *progressLine) pulled(pr oci.Progress) {
+	if pr.Total < pullProgressMin {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := slices.IndexFunc(p.pulls, func(x oci.Progress) bool { return x.Digest == pr.Digest })
+	switch {
+	case pr.Done >= pr.Total || pr.Err != nil:
+		if i >= 0 {
+			p.pulls = slices.Delete(p.pulls, i, i+1)
+		}
+	case i >= 0:
+		p.pulls[i] = pr
+	default:
+		p.pulls = append(p.pulls, pr)
+	}
+	p.draw()
+}
+
+func (p *progressLine) draw() {
+	parts := []string{}
+	if p.scan != "" {
+		parts = append(parts, p.scan)
+	}
+	for _, pr := range p.pulls {
+		d := strings.TrimPrefix(pr.Digest, "sha256:")
+		if len(d) > 12 {
+			d = d[:12]
+		}
+		parts = append(parts, fmt.Sprintf("pulling %s: %d/%d MiB (%d%%)", d, pr.Done>>20, pr.Total>>20, pr.Done*100/pr.Total))
+	}
+	if len(parts) == 0 {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		return
+	}
+	fmt.Fprintf(p.w, "\r\x1b[K%s", strings.Join(parts, "; "))
 }

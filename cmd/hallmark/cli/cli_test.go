@@ -2,7 +2,12 @@ package cli_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -15,10 +20,13 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/hallmarkdev/hallmark/cmd/hallmark/cli"
 	"github.com/hallmarkdev/hallmark/source/oci/ocitest"
+	"github.com/hallmarkdev/hallmark/verify/verifytest"
 )
 
 // registries are the in-process registries started by ociregistry, by host.
@@ -157,6 +165,65 @@ func TestScript(t *testing.T) {
 					ts.Check(err)
 					reg.(*ocitest.Registry).Corrupt(d.String())
 					ts.Setenv("CORRUPT_DIGEST", d.String())
+				}
+			},
+			// ocikey NAME: write a fresh ECDSA P-256 key pair to NAME.key
+			// (PKCS #8 PEM) and NAME.pub.
+			"ocikey": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: ocikey NAME")
+				}
+				k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+				ts.Check(err)
+				der, err := x509.MarshalPKCS8PrivateKey(k)
+				ts.Check(err)
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]+".key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600))
+				ts.Check(os.WriteFile(ts.MkAbs(args[0]+".pub"), verifytest.PublicKeyPEM(k), 0o644))
+			},
+			// ocisign bundle|legacy KEY REF [ONTO]: sign the manifest REF
+			// names with KEY (from ocikey) as cosign does, a v3 bundle
+			// referrer or a legacy .sig tag, attached to ONTO (default REF).
+			"ocisign": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 3 || len(args) > 4 {
+					ts.Fatalf("usage: ocisign bundle|legacy KEY REF [ONTO]")
+				}
+				blk, _ := pem.Decode([]byte(ts.ReadFile(args[1])))
+				if blk == nil {
+					ts.Fatalf("ocisign: %s is not PEM", args[1])
+				}
+				kk, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+				ts.Check(err)
+				k := kk.(*ecdsa.PrivateKey)
+				signed, err := name.ParseReference(args[2])
+				ts.Check(err)
+				src, err := remote.Get(signed)
+				ts.Check(err)
+				onto := src
+				if len(args) == 4 {
+					ref, err := name.ParseReference(args[3])
+					ts.Check(err)
+					onto, err = remote.Get(ref)
+					ts.Check(err)
+				}
+				repo := signed.Context().Name()
+				if len(args) == 4 {
+					r, _ := name.ParseReference(args[3])
+					repo = r.Context().Name()
+				}
+				switch args[0] {
+				case "bundle":
+					b, err := verifytest.KeyMessageBundle(k, src.Manifest)
+					ts.Check(err)
+					_, err = ocitest.PushReferrer(repo, onto.Descriptor, ocitest.SigstoreBundle, ocitest.SigstoreBundle, b, nil)
+					ts.Check(err)
+				case "legacy":
+					payload := ocitest.SimpleSigningPayload(signed.Context().Name(), src.Digest.String())
+					sig, err := verifytest.SignSimpleSigning(k, payload)
+					ts.Check(err)
+					ts.Check(ocitest.PushLegacy(repo, onto.Digest.String(), ".sig", ocitest.Layer{MediaType: ocitest.SimpleSigning, Data: payload,
+						Annotations: map[string]string{"dev.cosignproject.cosign/signature": sig}}))
+				default:
+					ts.Fatalf("ocisign: %q: want bundle or legacy", args[0])
 				}
 			},
 			// mkfifo path: create a named pipe.

@@ -28,6 +28,9 @@ type verifyOptions struct {
 	IgnorePaths      []string
 	IgnoreUnsigned   bool
 	Format           string
+	Insecure         bool
+
+	oci bool // the target is oci:// or oci-layout://: --key takes RSA keys too (cosign)
 }
 
 func (o *verifyOptions) AddFlags(cmd *cobra.Command) {
@@ -43,6 +46,7 @@ func (o *verifyOptions) AddFlags(cmd *cobra.Command) {
 	f.StringArrayVar(&o.IgnorePaths, "ignore-paths", nil, "leave this path out of the model (relative to the current directory or to the model; repeatable)")
 	f.BoolVar(&o.IgnoreUnsigned, "ignore-unsigned-files", false, "hash only the files the signature names; extra files are not an error")
 	f.StringVar(&o.Format, "format", "text", "output format: text or json")
+	f.BoolVar(&o.Insecure, "insecure", false, "oci:// targets: allow plain HTTP and unverified TLS to registries that are not on a loopback address (dangerous)")
 	for _, name := range []string{"signature", "key", "trusted-root", "certificate-chain"} {
 		cmd.MarkFlagFilename(name)
 	}
@@ -68,6 +72,9 @@ func (o *verifyOptions) trust() (verify.TrustPolicy, []verify.VerifierOption, er
 		data, err := os.ReadFile(o.Key)
 		if err != nil {
 			return nil, nil, usagef("--key: %v", err)
+		}
+		if o.oci {
+			return verify.WithCosignKey(data), nil, nil
 		}
 		return verify.WithPublicKey(data), nil, nil
 	case len(o.CertificateChain) > 0:
@@ -169,21 +176,36 @@ func newVerify() *cobra.Command {
 	o := &verifyOptions{}
 	cmd := &cobra.Command{
 		Use:   "verify [flags] TARGET",
-		Short: "Verify an OpenSSF model-signing (OMS) signature over a model",
+		Short: "Verify a signature over a model: OMS model.sig on disk, cosign/Sigstore in OCI",
 		Long: `Verify checks the signature over a model (a folder, or one file) and that every
 file on disk is the one that was signed: nothing changed, missing or added.
 Methods: --key (public key), --certificate-chain (X.509 trust anchors), or keyless
-Sigstore (--identity/--issuer, checked offline against an embedded trusted root).`,
+Sigstore (--identity/--issuer, checked offline against an embedded trusted root).
+
+For oci://REGISTRY/REPO[:TAG|@DIGEST] and oci-layout://DIR[:TAG|@DIGEST] the tag
+is resolved once to the manifest digest and the signatures attached to that
+digest are found in the registry: cosign v3 Sigstore bundles (referrers API and
+the sha256-<hex> referrers tag), legacy cosign .sig signatures and .att
+attestations, and an OMS model.sig shipped as a layer or referrer (compared with
+the layer digests, without downloading the weights). The target is verified
+when one of them verifies.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.Format != "text" && o.Format != "json" {
 				return usagef("--format %q: want text or json", o.Format)
 			}
+			target := args[0]
+			o.oci = strings.HasPrefix(target, "oci://") || strings.HasPrefix(target, "oci-layout://")
 			trust, vopts, err := o.trust()
 			if err != nil {
 				return err
 			}
-			target := args[0]
+			if o.oci {
+				return runVerifyOCI(cmd, target, trust, vopts, o)
+			}
+			if o.Insecure {
+				return usagef("--insecure applies to oci:// targets only")
+			}
 			sigPath, dir, err := signaturePath(target, o.Signature)
 			if err != nil {
 				var ue *usageError

@@ -1,0 +1,197 @@
+// Package ocisig verifies the signatures attached to a model in an OCI
+// registry or image layout: cosign v3 Sigstore bundles (referrers API or
+// referrers tag), legacy cosign simple-signing signatures (.sig tag) and
+// attestations (.att tag), and OMS model.sig signatures shipped as a layer
+// or a referrer. source/oci finds and fetches them; package verify checks
+// them. The artifact is verified when at least one signature verifies
+// with the verifier's trust policy.
+package ocisig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/hallmarkdev/hallmark/source/oci"
+	"github.com/hallmarkdev/hallmark/verify"
+	"github.com/hallmarkdev/hallmark/verify/manifest"
+)
+
+// Checked is one signature found and what verifying it gave.
+type Checked struct {
+	Source   string `json:"source"`   // "referrer sha256:…", "tag sha256-<hex>.sig", "layer model.sig"
+	Via      string `json:"via"`      // "referrers API", "referrers tag sha256-<hex>", "cosign tag", "artifact layer"
+	Kind     string `json:"kind"`     // verify.Image* kinds, or "oms" for an OMS model signature
+	Manifest string `json:"manifest"` // digest of the manifest that holds the signature
+	Verified bool   `json:"verified"`
+	// Unsupported: hallmark cannot check this signature (never verified).
+	Unsupported   bool   `json:"unsupported,omitempty"`
+	Method        string `json:"method,omitempty"`
+	Identity      string `json:"identity,omitempty"`
+	Issuer        string `json:"issuer,omitempty"`
+	Key           string `json:"key_fingerprint,omitempty"`
+	PredicateType string `json:"predicate_type,omitempty"`
+	// OMS signatures: the root digest and how many resources (layers)
+	// were compared.
+	RootDigest string         `json:"root_digest,omitempty"`
+	Resources  int            `json:"resources,omitempty"`
+	Diff       *manifest.Diff `json:"diff,omitempty"`
+	Error      string         `json:"error,omitempty"`
+}
+
+// Report is the outcome for one target.
+type Report struct {
+	Target     string    `json:"target"`
+	Registry   string    `json:"registry"`
+	Repository string    `json:"repository,omitempty"`
+	Digest     string    `json:"digest"`
+	Family     string    `json:"family"`
+	Verified   bool      `json:"verified"`
+	Signatures []Checked `json:"signatures"`
+	Notes      []string  `json:"notes,omitempty"`
+	// Error says why nothing verified (no signature, or each failure).
+	Error string `json:"error,omitempty"`
+}
+
+// ErrNoSignature is the Report error when nothing was found.
+var ErrNoSignature = errors.New("no signature found")
+
+// Verify finds the signatures of target and verifies each with v. The
+// error is nil whether or not a signature verified (see Report.Verified);
+// it is an error when the signatures could not be read (registry, I/O,
+// a blob that does not match its digest, a usage error in target).
+func Verify(ctx context.Context, target string, cfg oci.Config, v *verify.Verifier) (*Report, error) {
+	found, err := oci.FindSignatures(ctx, target, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Target: target, Registry: found.Registry, Repository: found.Repository, Digest: found.Digest, Family: found.Family, Notes: found.Notes}
+	img := verify.Image{Digest: found.Digest, Manifest: found.Manifest}
+	for _, s := range found.Found {
+		c := Checked{Source: s.Source, Via: s.Via, Manifest: s.Manifest, Kind: string(s.Kind)}
+		var (
+			res  *verify.ImageResult
+			verr error
+		)
+		switch s.Kind {
+		case oci.KindBundle, oci.KindOMSLayer:
+			if sig, perr := verify.ParseBundle(s.Data); perr == nil {
+				c.Kind = "oms"
+				verifyOMS(v, sig, found, s, &c)
+				rep.Signatures = append(rep.Signatures, c)
+				continue
+			} else if s.Kind == oci.KindOMSLayer {
+				verr = perr
+				break
+			}
+			res, verr = v.VerifyImageBundle(s.Data, img)
+		case oci.KindSimpleSigning:
+			res, verr = v.VerifySimpleSigning(legacy(s), img)
+		case oci.KindAttestation:
+			res, verr = v.VerifyAttestation(legacy(s), img)
+		default:
+			verr = fmt.Errorf("unknown signature kind %q", s.Kind)
+		}
+		if res != nil && verr == nil {
+			c.Kind = res.Kind
+			c.Verified = true
+			c.Method, c.Identity, c.Issuer, c.Key, c.PredicateType = string(res.Method), res.Identity, res.Issuer, res.KeyFingerprint, res.PredicateType
+		} else {
+			setError(&c, verr)
+		}
+		rep.Signatures = append(rep.Signatures, c)
+	}
+	for _, c := range rep.Signatures {
+		if c.Verified {
+			rep.Verified = true
+		}
+	}
+	switch {
+	case len(rep.Signatures) == 0:
+		rep.Error = fmt.Sprintf("%s: no signature found for %s (referrers API, referrers tag, cosign .sig/.att tags, model.sig layer)", ErrNoSignature, rep.Digest)
+	case !rep.Verified:
+		var why []string
+		for _, c := range rep.Signatures {
+			why = append(why, c.Source+": "+c.Error)
+		}
+		rep.Error = "no signature verifies: " + strings.Join(why, "; ")
+	}
+	return rep, nil
+}
+
+func setError(c *Checked, err error) {
+	if err == nil {
+		err = errors.New("not verified")
+	}
+	c.Error = err.Error()
+	c.Unsupported = errors.Is(err, verify.ErrUnsupported)
+	var ve *verify.Error
+	if errors.As(err, &ve) && ve.Diff != nil {
+		c.Diff = ve.Diff
+	}
+}
+
+func legacy(s oci.FoundSignature) verify.LegacySignature {
+	return verify.LegacySignature{
+		Payload:     s.Data,
+		Signature:   s.Annotations[oci.AnnCosignSignature],
+		Certificate: []byte(s.Annotations[oci.AnnCosignCertificate]),
+		Chain:       []byte(s.Annotations[oci.AnnCosignChain]),
+		RekorBundle: []byte(s.Annotations[oci.AnnCosignBundle]),
+	}
+}
+
+var gitPaths = []string{".git", ".gitattributes", ".github", ".gitignore"}
+
+// verifyOMS checks an OMS signature against the artifact's layers without
+// downloading them: for the files/sha256 serialization a raw layer's
+// digest is the file's SHA-256, which is the resource digest.
+func verifyOMS(v *verify.Verifier, sig *verify.Signature, found *oci.Signatures, s oci.FoundSignature, c *Checked) {
+	o := sig.Options
+	if found.Family == oci.FamilyIndex {
+		setError(c, &verify.Error{Kind: verify.ErrUnsupported, Detail: "an OMS signature over an image index: hallmark compares it with the layers of one image manifest"})
+		return
+	}
+	if o.Method != manifest.MethodFiles || o.Hash != manifest.HashSHA256 {
+		setError(c, &verify.Error{Kind: verify.ErrUnsupported, Detail: fmt.Sprintf("the OMS signature uses %s/%s: only files/sha256 signatures are compared with layer digests; downloading and hashing the layers is not implemented yet", o.Method, o.Hash)})
+		return
+	}
+	ignored := append(append([]string{}, o.IgnorePaths...), gitPaths...)
+	var local []manifest.Resource
+	for _, l := range found.Layers {
+		if l.Digest == s.Layer && s.Kind == oci.KindOMSLayer {
+			continue // the signature itself
+		}
+		if isIgnored(l.Path, ignored) {
+			continue
+		}
+		if !l.Raw {
+			setError(c, &verify.Error{Kind: verify.ErrUnsupported, Detail: fmt.Sprintf("layer %s (%s) is an archive or compressed: its digest is not a file digest; downloading and hashing it is not implemented yet", l.Path, l.MediaType)})
+			return
+		}
+		hexd, _ := strings.CutPrefix(l.Digest, "sha256:")
+		local = append(local, manifest.Resource{Name: l.Path, Algorithm: manifest.HashSHA256, Digest: hexd})
+	}
+	res, err := v.Verify(sig, verify.WithResources(local))
+	if err != nil {
+		setError(c, err)
+		return
+	}
+	c.Verified = true
+	c.Method, c.Identity, c.Issuer, c.Key = string(res.Method), res.Identity, res.Issuer, res.KeyFingerprint
+	c.PredicateType, c.RootDigest, c.Resources = res.PredicateType, res.RootDigest, len(res.Resources)
+}
+
+// isIgnored applies OMS ignore paths (model-relative; a folder drops its
+// subtree).
+func isIgnored(p string, ignored []string) bool {
+	for _, ig := range ignored {
+		ig = strings.Trim(path.Clean(ig), "/")
+		if p == ig || strings.HasPrefix(p, ig+"/") {
+			return true
+		}
+	}
+	return false
+}

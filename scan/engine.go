@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/hallmarkdev/hallmark/internal/limits"
 	"github.com/hallmarkdev/hallmark/pickle"
@@ -53,7 +54,14 @@ func (e *Engine) File(ctx context.Context, f source.File, display string) FileRe
 
 	h := sha256.New()
 	var body io.Reader = &ctxReader{ctx: ctx, r: io.NewSectionReader(r, 0, f.Size)}
-	if !e.cfg.NoHash {
+	// A provider that verifies the bytes against a SHA-256 digest as they
+	// are read (OCI blobs) has hashed them already: read them once, not
+	// twice. Draining still happens, so that verification completes.
+	known := ""
+	if hx, ok := strings.CutPrefix(f.Digest, "sha256:"); ok && len(hx) == 64 {
+		known = hx
+	}
+	if !e.cfg.NoHash && known == "" {
 		body = io.TeeReader(body, h)
 	}
 	w := &walker{e: e, ctx: ctx, res: &res, lim: e.cfg.Limits, globals: map[string]bool{}, warned: map[string]bool{}, perRule: map[string]int{}, summary: map[string]int{}, kerasDone: map[string]bool{}}
@@ -87,6 +95,9 @@ func (e *Engine) File(ctx context.Context, f source.File, display string) FileRe
 			return e.failed(res, err)
 		}
 		res.SHA256 = hex.EncodeToString(h.Sum(nil))
+		if known != "" {
+			res.SHA256 = known
+		}
 	}
 	e.finish(&res)
 	return res

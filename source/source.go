@@ -16,6 +16,11 @@ type File struct {
 	Size int64
 	// Open returns the file's bytes with random access. Callers close it.
 	Open func() (Reader, error)
+	// Digest, when set ("sha256:<hex>"), is what the provider guarantees
+	// the bytes hash to: it checks them itself as they are read (an OCI
+	// blob) and a mismatch is a read error at the end. Readers need not
+	// hash the bytes again.
+	Digest string
 }
 
 // Reader is an open file: streamed or read at offsets.

@@ -97,6 +97,10 @@ type cache struct {
 	progress func(Progress)
 	stream   bool
 	sf       singleflight.Group
+	// fetchVerifies: the fetcher's reader checks the digest itself and
+	// fails its last read on a mismatch (registry blobs through
+	// go-containerregistry); layout blobs are hashed here.
+	fetchVerifies bool
 
 	mu      sync.Mutex
 	keep    map[string]bool    // hex digests of the current artifact's blobs
@@ -350,6 +354,9 @@ func (c *cache) download(ctx context.Context, final, d, h string, size int64, fe
 	hh := sha256.New()
 	buf := make([]byte, 1<<20)
 	var w io.Writer = io.MultiWriter(tmp, hh)
+	if c.fetchVerifies {
+		w = tmp
+	}
 	if st != nil {
 		w = &streamWriter{w: w, s: st}
 	}
@@ -363,6 +370,12 @@ func (c *cache) download(ctx context.Context, final, d, h string, size int64, fe
 		return &DigestError{What: "blob", Digest: d, Size: n, Want: size}
 	}
 	got := "sha256:" + hex.EncodeToString(hh.Sum(nil))
+	if c.fetchVerifies {
+		got = d // checked by the fetcher: a mismatch is err below
+		if err != nil && n == size && strings.Contains(err.Error(), "checksum") {
+			return &DigestError{What: "blob", Digest: d, Got: "(" + err.Error() + ")", Size: n, Want: size}
+		}
+	}
 	if err != nil {
 		if n == size && got != d {
 			// go-containerregistry checks the digest at EOF too; say it

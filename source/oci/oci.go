@@ -315,7 +315,7 @@ func (b *builder) layer(l *descriptor, fam, dir string, i int) error {
 	b.names[name] = l.Digest
 	b.cache.use(l.Digest)
 	d, size, st, c, ctx := l.Digest, l.Size, b.st, b.cache, b.ctx
-	b.art.Files = append(b.art.Files, source.File{Path: name, Size: size, Open: func() (source.Reader, error) {
+	b.art.Files = append(b.art.Files, source.File{Path: name, Size: size, Digest: d, Open: func() (source.Reader, error) {
 		return c.open(ctx, d, size, func() (io.ReadCloser, error) { return st.blob(ctx, d) })
 	}})
 	return nil
@@ -487,6 +487,9 @@ func Open(ctx context.Context, target string, cfg Config) (*source.Artifact, err
 			return nil, err
 		}
 		st = r
+		// go-containerregistry checks a registry blob's digest at EOF
+		// (research §6.3): the cache need not hash it a second time.
+		c.fetchVerifies = true
 		art.Registry, art.Repository = r.repo.RegistryStr(), r.repo.RepositoryStr()
 		raw, art.Digest, mt, err = r.resolve(ctx)
 		if err != nil {

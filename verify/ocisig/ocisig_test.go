@@ -340,3 +340,35 @@ func envelopeOf(t *testing.T, bundle []byte) []byte {
 	check(t, json.Unmarshal(bundle, &b))
 	return b.DSSEEnvelope
 }
+
+// TestRealRegistry: signatures made at test time and attached to artifacts
+// in Debian's docker-registry (distribution 2.8: no referrers API, so the
+// bundle is found through the sha256-<hex> tag fallback), as a cosign v3
+// bundle referrer and as a legacy .sig tag: valid, wrong key, another
+// digest.
+func TestRealRegistry(t *testing.T) {
+	d := ocitest.StartDistribution(t)
+	reg := &ocitest.Registry{Host: d.Host}
+	k := newKey(t)
+	a := push(t, reg, "models/a", files...)
+	b := push(t, reg, "models/b", ocitest.File{Name: "model.safetensors", Data: []byte("other")})
+	l := push(t, reg, "models/legacy", files[0])
+
+	bun, err := verifytest.KeyMessageBundle(k, a.raw)
+	check(t, err)
+	_, err = ocitest.PushReferrer(a.repo, a.desc, ocitest.SigstoreBundle, ocitest.SigstoreBundle, bun, map[string]string{"dev.sigstore.bundle.content": "message-signature"})
+	check(t, err)
+	_, err = ocitest.PushReferrer(b.repo, b.desc, ocitest.SigstoreBundle, ocitest.SigstoreBundle, bun, nil)
+	check(t, err)
+	payload := ocitest.SimpleSigningPayload(l.repo, l.digest)
+	sig, err := verifytest.SignSimpleSigning(k, payload)
+	check(t, err)
+	check(t, ocitest.PushLegacy(l.repo, l.digest, ".sig", ocitest.Layer{MediaType: ocitest.SimpleSigning, Data: payload,
+		Annotations: map[string]string{oci.AnnCosignSignature: sig}}))
+
+	wantVerified(t, run(t, a.ref, keyVerifier(t, k)), "referrers tag sha256-", verify.ImageBundleMessage)
+	wantFailed(t, run(t, a.ref, keyVerifier(t, newKey(t))), "bad signature")
+	wantFailed(t, run(t, b.ref, keyVerifier(t, k)), "another manifest digest")
+	wantVerified(t, run(t, l.ref, keyVerifier(t, k)), "cosign tag", verify.ImageSimpleSigning)
+	wantFailed(t, run(t, l.ref, keyVerifier(t, newKey(t))), "bad signature")
+}

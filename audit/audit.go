@@ -248,8 +248,15 @@ func scanFile(ctx context.Context, eng *scan.Engine, f source.File, disp string,
 		return &digestWatch{Reader: r, bad: &bad}, nil
 	}
 	fr := eng.File(ctx, f, disp)
-	if bad.Load() && fr.Error != "" {
-		fr = scan.FileResult{Path: fr.Path, Size: fr.Size, Format: scan.FormatUnknown, Findings: []scan.Finding{}, Error: fr.Error}
+	if bad.Load() {
+		// Findings on bytes that failed their digest are not about the
+		// artifact: the file is an error. (A zero-size layer's drain never
+		// reads, so the scanner may have met the mismatch alone.)
+		msg := fr.Error
+		if msg == "" {
+			msg = fr.Path + ": its bytes do not match their digest"
+		}
+		fr = scan.FileResult{Path: fr.Path, Size: fr.Size, Format: scan.FormatUnknown, Findings: []scan.Finding{}, Error: msg}
 		scan.Finish(&fr, overrides)
 	}
 	return fr

@@ -124,6 +124,7 @@ var sniffTable = []struct {
 	{"hdf5 after a user block", append(make([]byte, 512), "\x89HDF\r\n\x1a\n\x00"...), true, FormatHDF5},
 	{"safetensors huge header length", append([]byte{0, 0, 0, 0, 0, 0, 0, 0x80}, `{"a":{}}`...), true, FormatSafetensors},
 	{"safetensors padded", append([]byte{9, 0, 0, 0, 0, 0, 0, 0}, ` {"a":1}`...), true, FormatSafetensors},
+	{"safetensors whose length starts like gzip", append([]byte{0x1f, 0x8b, 0, 0, 0, 0, 0, 0}, `{"a":{"dtype":"F32"}}`...), true, FormatSafetensors},
 	{"json array", []byte(`[1, 2, 3]`), true, FormatUnknown},
 	{"markdown", []byte("# Model card\n\nThis is a model.\n"), true, FormatUnknown},
 	{"empty file", []byte{}, true, FormatUnknown},

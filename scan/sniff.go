@@ -76,6 +76,11 @@ var parsed = map[string]bool{
 
 func sniffMagic(head []byte) string {
 	switch {
+	case isSafetensors(head):
+		// First: a safetensors header length whose low bytes are 1f 8b
+		// (N ≡ 0x8b1f mod 65536) would otherwise read as gzip magic, and
+		// a real model would be "a corrupt gzip stream".
+		return FormatSafetensors
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")), bytes.HasPrefix(head, []byte("PK\x05\x06")):
 		return FormatZip
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
@@ -98,8 +103,6 @@ func sniffMagic(head []byte) string {
 		return FormatHDF5
 	case len(head) >= 262 && string(head[257:262]) == "ustar":
 		return FormatTar
-	case isSafetensors(head):
-		return FormatSafetensors
 	case isZlib(head):
 		return FormatZlib
 	case len(head) >= 13 && head[0] == 0x5d && head[1] == 0 && head[2] == 0:

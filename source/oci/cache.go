@@ -544,6 +544,12 @@ func (c *cache) openStream(ctx context.Context, final, d, h string, size int64, 
 			}
 		}()
 	}
+	if st.size != size {
+		// One digest listed with two sizes: one of them is a lie, and a
+		// reader of the shorter size would never see the digest verdict.
+		c.mu.Unlock()
+		return nil, &DigestError{What: "blob", Digest: d, Size: st.size, Want: size}
+	}
 	st.mu.Lock()
 	st.refs++
 	st.mu.Unlock()

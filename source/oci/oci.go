@@ -210,6 +210,7 @@ type builder struct {
 	art       *source.Artifact
 	names     map[string]string // path → layer digest that took it
 	manifests int
+	kitPaths  map[string]string // KitOps: layer digest → path in the Kitfile
 }
 
 // walk adds the files of the manifest raw (digest d, media type mt from
@@ -257,12 +258,86 @@ func (b *builder) walk(raw []byte, d, mt, dir string, depth int) (string, error)
 		return FamilyIndex, nil
 	}
 	fam := classify(&m)
+	b.kitPaths = nil
+	if fam == FamilyKitOps && m.Config != nil {
+		if err := b.kitfile(m.Config, dir); err != nil {
+			return "", err
+		}
+	}
 	for i, l := range m.Layers {
 		if err := b.layer(&l, fam, dir, i); err != nil {
 			return "", err
 		}
 	}
 	return fam, nil
+}
+
+// maxKitfile caps the KitOps config (the Kitfile as JSON) read into memory.
+const maxKitfile = 4 << 20
+
+// kitfile reads a ModelKit's config, the Kitfile as JSON, for the paths
+// its layers unpack to: ModelKit layers carry no file-name annotations.
+// Each entry links to its layer by digest. The config is digest-checked
+// like any blob; paths are untrusted and cleaned where they are used.
+func (b *builder) kitfile(cfg *descriptor, dir string) error {
+	if cfg.Size < 0 || cfg.Size > maxKitfile {
+		b.skip(path.Join(dir, "Kitfile"), "unreadable", fmt.Sprintf("KitOps config %s declares %d bytes, more than the %d-byte cap: layers keep their digest names", cfg.Digest, cfg.Size, maxKitfile))
+		return nil
+	}
+	raw, err := b.readBlob(cfg.Digest, cfg.Size)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		Path   string `json:"path"`
+		Digest string `json:"digest"`
+	}
+	var kit struct {
+		Model *struct {
+			entry
+			Parts []entry `json:"parts"`
+		} `json:"model"`
+		Code     []entry `json:"code"`
+		Datasets []entry `json:"datasets"`
+		Docs     []entry `json:"docs"`
+		Prompts  []entry `json:"prompts"`
+	}
+	if err := json.Unmarshal(raw, &kit); err != nil {
+		b.skip(path.Join(dir, "Kitfile"), "unreadable", fmt.Sprintf("KitOps config %s is not a Kitfile in JSON (%v): layers keep their digest names", cfg.Digest, err))
+		return nil
+	}
+	var all []entry
+	if kit.Model != nil {
+		all = append(append(all, kit.Model.entry), kit.Model.Parts...)
+	}
+	for _, list := range [][]entry{kit.Code, kit.Datasets, kit.Docs, kit.Prompts} {
+		all = append(all, list...)
+	}
+	b.kitPaths = map[string]string{}
+	for _, e := range all {
+		if e.Digest != "" && e.Path != "" && len(b.kitPaths) < 10000 {
+			b.kitPaths[e.Digest] = e.Path
+		}
+	}
+	return nil
+}
+
+// readBlob reads a small blob whole and checks its digest.
+func (b *builder) readBlob(d string, size int64) ([]byte, error) {
+	rc, err := b.st.blob(b.ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", d, err)
+	}
+	defer rc.Close()
+	raw, err := io.ReadAll(io.LimitReader(rc, size+1))
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", d, err)
+	}
+	sum := sha256.Sum256(raw)
+	if got := "sha256:" + hex.EncodeToString(sum[:]); got != d || int64(len(raw)) != size {
+		return nil, &DigestError{What: "blob", Digest: d, Got: got, Size: int64(len(raw)), Want: size}
+	}
+	return raw, nil
 }
 
 // layer hands out one layer as a file, or says why not.
@@ -285,6 +360,9 @@ func (b *builder) layer(l *descriptor, fam, dir string, i int) error {
 		return nil
 	}
 	name, src := layerName(l, fam)
+	if p := b.kitPaths[l.Digest]; name == "" && p != "" {
+		name, src = strings.TrimSuffix(p, "/"), "the Kitfile"
+	}
 	if name != "" {
 		clean, why := cleanPath(name)
 		switch {

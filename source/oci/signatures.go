@@ -83,6 +83,10 @@ type LayerInfo struct {
 	// Raw: the blob is the file itself (not a tar, not compressed), so
 	// its digest is the file's SHA-256.
 	Raw bool
+	// Unusable says why this layer cannot be compared with a signature
+	// (foreign urls, a digest that is not sha256): a client still gets
+	// it, so a signature over the rest must not verify the artifact.
+	Unusable string
 }
 
 // Signatures is what FindSignatures found for one target.
@@ -179,7 +183,13 @@ type finder struct {
 	st   sigStore
 	out  *Signatures
 	seen map[string]bool // referrer manifest digests already read
+	// read is the signature bytes held so far: a hostile registry can
+	// list one large blob thousands of times.
+	read int64
 }
+
+// maxSignatureBytes caps the signature blobs one target holds in memory.
+const maxSignatureBytes = 256 << 20
 
 func (f *finder) note(format string, args ...any) {
 	f.out.Notes = append(f.out.Notes, fmt.Sprintf(format, args...))
@@ -199,8 +209,16 @@ func (f *finder) layers() error {
 	f.out.Family = fam
 	for i := range m.Layers {
 		l := &m.Layers[i]
+		if baseType(l.MediaType) == mtEmpty && l.Size <= 2 {
+			continue // the OCI empty descriptor ({}), no content
+		}
 		hexd, ok := sha256Hex(l.Digest)
-		if !ok || len(l.URLs) > 0 || baseType(l.MediaType) == mtEmpty {
+		switch {
+		case !ok:
+			f.out.Layers = append(f.out.Layers, LayerInfo{Path: "layers/" + fmt.Sprint(i), Digest: l.Digest, Size: l.Size, MediaType: l.MediaType, Unusable: "its digest " + l.Digest + " is not sha256"})
+			continue
+		case len(l.URLs) > 0:
+			f.out.Layers = append(f.out.Layers, LayerInfo{Path: "blobs/sha256-" + hexd, Digest: l.Digest, Size: l.Size, MediaType: l.MediaType, Unusable: "it lists foreign urls"})
 			continue
 		}
 		name, _ := layerName(l, fam)
@@ -368,6 +386,11 @@ func (f *finder) blob(l *descriptor) ([]byte, error) {
 		f.note("blob %s: size %d outside 0…%d, not read", l.Digest, l.Size, MaxSignatureBlob)
 		return nil, nil
 	}
+	if f.read+l.Size > maxSignatureBytes {
+		f.note("blob %s: signature blobs of this target exceed %d MiB in all, not read", l.Digest, maxSignatureBytes>>20)
+		return nil, nil
+	}
+	f.read += l.Size
 	rc, err := f.st.blob(f.ctx, l.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", l.Digest, err)

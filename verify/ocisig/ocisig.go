@@ -160,13 +160,27 @@ func verifyOMS(v *verify.Verifier, sig *verify.Signature, found *oci.Signatures,
 	}
 	ignored := append(append([]string{}, o.IgnorePaths...), gitPaths...)
 	var local []manifest.Resource
+	seen := map[string]bool{}
 	for _, l := range found.Layers {
 		if l.Digest == s.Layer && s.Kind == oci.KindOMSLayer {
 			continue // the signature itself
 		}
+		if l.Unusable != "" {
+			// A layer the signature cannot speak for is still pulled by
+			// clients: never verify around it.
+			setError(c, &verify.Error{Kind: verify.ErrResourceMismatch, Detail: fmt.Sprintf("layer %s cannot be compared with the signature (%s), and clients pull it", l.Path, l.Unusable)})
+			return
+		}
 		if isIgnored(l.Path, ignored) {
 			continue
 		}
+		if seen[l.Path] {
+			// Two layers under one name: clients keep the last one, which
+			// the signature may not cover.
+			setError(c, &verify.Error{Kind: verify.ErrResourceMismatch, Detail: fmt.Sprintf("two layers are named %s: a client keeps one of them, so the signature cannot speak for the file", l.Path)})
+			return
+		}
+		seen[l.Path] = true
 		if !l.Raw {
 			setError(c, &verify.Error{Kind: verify.ErrUnsupported, Detail: fmt.Sprintf("layer %s (%s) is an archive or compressed: its digest is not a file digest; downloading and hashing it is not implemented yet", l.Path, l.MediaType)})
 			return

@@ -304,6 +304,11 @@ func TestOMSLayer(t *testing.T) {
 	if d := rep.Signatures[0].Diff; d == nil || len(d.Mismatched) != 1 || d.Mismatched[0] != "config.json" {
 		t.Errorf("diff %+v", d)
 	}
+	// A second layer under a signed name (clients keep the last one) must
+	// not verify around the signature.
+	dup := push(t, reg, "models/dup", append(append([]ocitest.File{}, files...), ocitest.File{Name: "model.sig", Data: sig},
+		ocitest.File{Name: "model.safetensors", Data: []byte("unsigned weights")})...)
+	wantFailed(t, run(t, dup.ref, keyVerifier(t, k)), "two layers are named")
 }
 
 func digestOf(b []byte) string {

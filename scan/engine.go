@@ -24,6 +24,9 @@ type Config struct {
 	NoHash    bool                // skip SHA-256 (scan only what the scanners need to read)
 }
 
+// packedAs is the format each declared packing must sniff as.
+var packedAs = map[string]string{"tar": FormatTar, "tar+gzip": FormatGzip, "tar+zstd": FormatZstd}
+
 // Engine scans files.
 type Engine struct {
 	cfg Config
@@ -66,6 +69,11 @@ func (e *Engine) File(ctx context.Context, f source.File, display string) FileRe
 	}
 	w := &walker{e: e, ctx: ctx, res: &res, lim: e.cfg.Limits, globals: map[string]bool{}, warned: map[string]bool{}, perRule: map[string]int{}, summary: map[string]int{}, kerasDone: map[string]bool{}}
 	res.Format = w.scan(input{name: display, r: body, ra: r, size: f.Size})
+	if want := packedAs[f.Packing]; want != "" && res.Format != want && f.Size > 0 {
+		// Clients unpack by the declared packing and never sniff: what
+		// they read may not be what the content scan saw.
+		res.add(Finding{Rule: RulePackingMismatch, Severity: Medium, Offset: 0, Message: fmt.Sprintf("declared as %s, but its content is %s: clients unpack it as declared (and fail or read something else); it was scanned by content", f.Packing, res.Format)})
+	}
 	if err := ctx.Err(); err != nil {
 		return e.failed(res, err)
 	}

@@ -8,6 +8,7 @@ const (
 	RuleSkipped           = "file/skipped"            // a link inside the root or a special file
 	RulePolyglot          = "file/polyglot"           // valid as a pickle and as another format
 	RuleUnrecognised      = "file/unrecognised-model" // named like a model format, content in none
+	RulePackingMismatch   = "file/packing-mismatch"   // content disagrees with the declared packing (OCI media type)
 
 	RuleContainerMalformed = "container/malformed"      // an archive or compressed stream that cannot be read (fully)
 	RuleDepth              = "container/depth"          // containers nested deeper than the limit

@@ -21,6 +21,11 @@ type File struct {
 	// blob) and a mismatch is a read error at the end. Readers need not
 	// hash the bytes again.
 	Digest string
+	// Packing, when set, is how the provider says the bytes are packed
+	// and how clients unpack them: "tar", "tar+gzip" or "tar+zstd" (an
+	// OCI layer's media type). Scanners read content; a disagreement is
+	// a finding, since clients go by this and never sniff.
+	Packing string
 }
 
 // Reader is an open file: streamed or read at offsets.

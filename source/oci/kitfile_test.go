@@ -98,3 +98,24 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// A layer's media type is how clients unpack it: content that disagrees
+// (plain tar declared as tar+gzip) is reported, and still scanned.
+func TestPackingMismatch(t *testing.T) {
+	_, cfg := env(t)
+	model := tarOf(t, "model.pkl", mustRead(t, "../../testdata/pickles/malicious/g_os_system_p2.pkl"))
+	dir := writeLayout(t, []byte(`{}`), "application/vnd.cncf.model.config.v1+json",
+		[][2]string{{"application/vnd.cncf.model.weight.v1.tar+gzip", "model"}}, map[string][]byte{"model": model})
+	r := rules(run(t, cfg, "oci-layout://"+dir))
+	found := false
+	for _, rs := range r {
+		for _, x := range rs {
+			if x == "file/packing-mismatch@medium" {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no packing mismatch: %v", r)
+	}
+}

@@ -393,7 +393,16 @@ func (b *builder) layer(l *descriptor, fam, dir string, i int) error {
 	b.names[name] = l.Digest
 	b.cache.use(l.Digest)
 	d, size, st, c, ctx := l.Digest, l.Size, b.st, b.cache, b.ctx
-	b.art.Files = append(b.art.Files, source.File{Path: name, Size: size, Digest: d, Open: func() (source.Reader, error) {
+	packing := ""
+	switch tarSuffix(l, fam, "") {
+	case ".tar":
+		packing = "tar"
+	case ".tar.gz":
+		packing = "tar+gzip"
+	case ".tar.zst":
+		packing = "tar+zstd"
+	}
+	b.art.Files = append(b.art.Files, source.File{Path: name, Size: size, Digest: d, Packing: packing, Open: func() (source.Reader, error) {
 		return c.open(ctx, d, size, func() (io.ReadCloser, error) { return st.blob(ctx, d) })
 	}})
 	return nil

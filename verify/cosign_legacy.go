@@ -7,11 +7,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
@@ -108,20 +110,9 @@ func (v *Verifier) VerifySimpleSigning(s LegacySignature, img Image) (*ImageResu
 		if v.c.method == MethodCertificate {
 			return res, v.imageChain(certs, content, res)
 		}
-		if len(s.RekorBundle) == 0 {
-			return nil, fail(ErrNoTlogEntry, "the signature has no Rekor bundle (dev.sigstore.cosign/bundle)")
-		}
-		var rb rekorBundle
-		if err := json.Unmarshal(s.RekorBundle, &rb); err != nil {
-			return nil, failErr(ErrMalformedBundle, "dev.sigstore.cosign/bundle", err)
-		}
-		body, err := decodeB64(rb.Payload.Body)
+		tle, err := legacyTlogEntry(s.RekorBundle)
 		if err != nil {
-			return nil, failErr(ErrMalformedBundle, "dev.sigstore.cosign/bundle body", err)
-		}
-		logID, err := hex.DecodeString(rb.Payload.LogID)
-		if err != nil {
-			return nil, failErr(ErrMalformedBundle, "dev.sigstore.cosign/bundle logID", err)
+			return nil, err
 		}
 		digest := sha256.Sum256(s.Payload)
 		// The same evidence as a Sigstore bundle v0.1 (what sigstore-go's
@@ -133,14 +124,7 @@ func (v *Verifier) VerifySimpleSigning(s LegacySignature, img Image) (*ImageResu
 				Content: &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{
 					Certificates: []*protocommon.X509Certificate{{RawBytes: certs[0].Raw}},
 				}},
-				TlogEntries: []*protorekor.TransparencyLogEntry{{
-					LogIndex:          rb.Payload.LogIndex,
-					LogId:             &protocommon.LogId{KeyId: logID},
-					KindVersion:       &protorekor.KindVersion{Kind: "hashedrekord", Version: "0.0.1"},
-					IntegratedTime:    rb.Payload.IntegratedTime,
-					InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: rb.SignedEntryTimestamp},
-					CanonicalizedBody: body,
-				}},
+				TlogEntries: []*protorekor.TransparencyLogEntry{tle},
 			},
 			Content: &protobundle.Bundle_MessageSignature{MessageSignature: &protocommon.MessageSignature{
 				MessageDigest: &protocommon.HashOutput{Algorithm: protocommon.HashAlgorithm_SHA2_256, Digest: digest[:]},
@@ -158,8 +142,11 @@ func (v *Verifier) VerifySimpleSigning(s LegacySignature, img Image) (*ImageResu
 
 // VerifyAttestation verifies a legacy cosign attestation (a layer of the
 // sha256-<hex>.att image: a DSSE envelope over an in-toto statement whose
-// subject must be the image digest). Only the key and certificate-chain
-// methods: a keyless attestation is ErrUnsupported.
+// subject must be the image digest). Key and certificate chain as for
+// .sig; keyless: the Fulcio certificate and the Rekor entry of the
+// annotations (a dsse or intoto entry with its signed entry timestamp)
+// rebuilt as a v0.1 bundle that sigstore-go checks with the identity
+// policy, as for .sig.
 func (v *Verifier) VerifyAttestation(s LegacySignature, img Image) (*ImageResult, error) {
 	d, err := img.digestBytes()
 	if err != nil {
@@ -201,8 +188,77 @@ func (v *Verifier) VerifyAttestation(s LegacySignature, img Image) (*ImageResult
 			return nil, fail(ErrWrongMethod, "the attestation has no certificate; verify it with --key")
 		}
 		return res, v.imageChain(certs, content, res)
+	case MethodKeyless:
+		if len(s.Certificate) == 0 {
+			return nil, fail(ErrWrongMethod, "the attestation has no certificate (dev.sigstore.cosign/certificate); verify it with --key")
+		}
+		certs, err := ParseCertificates(s.Certificate)
+		if err != nil {
+			return nil, failErr(ErrMalformedBundle, "dev.sigstore.cosign/certificate", err)
+		}
+		tle, err := legacyTlogEntry(s.RekorBundle)
+		if err != nil {
+			return nil, err
+		}
+		// The same evidence as a Sigstore bundle v0.1: the Fulcio
+		// certificate, the Rekor entry (dsse or intoto) with its SET, and
+		// the envelope; sigstore-go checks the entry against the envelope
+		// and the statement's subject against the manifest digest.
+		pb := &protobundle.Bundle{
+			MediaType: "application/vnd.dev.sigstore.bundle+json;version=0.1",
+			VerificationMaterial: &protobundle.VerificationMaterial{
+				Content: &protobundle.VerificationMaterial_X509CertificateChain{X509CertificateChain: &protocommon.X509CertificateChain{
+					Certificates: []*protocommon.X509Certificate{{RawBytes: certs[0].Raw}},
+				}},
+				TlogEntries: []*protorekor.TransparencyLogEntry{tle},
+			},
+			Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
+				Payload: payload, PayloadType: env.PayloadType, Signatures: []*protodsse.Signature{{Sig: sigs[0]}},
+			}},
+		}
+		b, err := bundle.NewBundle(pb)
+		if err != nil {
+			return nil, failErr(ErrMalformedBundle, "the legacy attestation as a Sigstore bundle", err)
+		}
+		return res, v.imageKeyless(b, sgverify.WithArtifactDigest("sha256", d), certs[0], res)
 	}
-	return nil, fail(ErrUnsupported, "keyless legacy attestations (.att) are not verified by hallmark yet")
+	return nil, errors.New("verify: verifier not built by NewVerifier")
+}
+
+// legacyTlogEntry turns cosign's dev.sigstore.cosign/bundle annotation
+// (the Rekor entry body, its coordinates and its signed entry timestamp)
+// into a bundle tlog entry; the kind and version are the body's own.
+func legacyTlogEntry(annotation []byte) (*protorekor.TransparencyLogEntry, error) {
+	if len(annotation) == 0 {
+		return nil, fail(ErrNoTlogEntry, "the signature has no Rekor bundle (dev.sigstore.cosign/bundle)")
+	}
+	var rb rekorBundle
+	if err := json.Unmarshal(annotation, &rb); err != nil {
+		return nil, failErr(ErrMalformedBundle, "dev.sigstore.cosign/bundle", err)
+	}
+	body, err := decodeB64(rb.Payload.Body)
+	if err != nil {
+		return nil, failErr(ErrMalformedBundle, "dev.sigstore.cosign/bundle body", err)
+	}
+	logID, err := hex.DecodeString(rb.Payload.LogID)
+	if err != nil {
+		return nil, failErr(ErrMalformedBundle, "dev.sigstore.cosign/bundle logID", err)
+	}
+	var kv struct {
+		Kind       string `json:"kind"`
+		APIVersion string `json:"apiVersion"`
+	}
+	if err := json.Unmarshal(body, &kv); err != nil || kv.Kind == "" || kv.APIVersion == "" {
+		return nil, fail(ErrMalformedBundle, "dev.sigstore.cosign/bundle: the entry body names no kind and apiVersion")
+	}
+	return &protorekor.TransparencyLogEntry{
+		LogIndex:          rb.Payload.LogIndex,
+		LogId:             &protocommon.LogId{KeyId: logID},
+		KindVersion:       &protorekor.KindVersion{Kind: kv.Kind, Version: kv.APIVersion},
+		IntegratedTime:    rb.Payload.IntegratedTime,
+		InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: rb.SignedEntryTimestamp},
+		CanonicalizedBody: body,
+	}, nil
 }
 
 // imageKeylessLegacy is imageKeyless for a bundle made from legacy

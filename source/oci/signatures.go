@@ -83,6 +83,11 @@ type LayerInfo struct {
 	// Raw: the blob is the file itself (not a tar, not compressed), so
 	// its digest is the file's SHA-256.
 	Raw bool
+	// Packing is how clients unpack a layer that is not raw, from its
+	// media type: "tar", "tar+gzip" or "tar+zstd" (the members are the
+	// files, named relative to the model root); "" when it is raw, or
+	// compressed without a tar (how clients unpack that is not defined).
+	Packing string
 	// Unusable says why this layer cannot be compared with a signature
 	// (foreign urls, a digest that is not sha256): a client still gets
 	// it, so a signature over the rest must not verify the artifact.
@@ -230,7 +235,16 @@ func (f *finder) layers() error {
 		}
 		mt := baseType(l.MediaType)
 		raw := suf == "" && !strings.HasSuffix(mt, "gzip") && !strings.HasSuffix(mt, "zstd") && l.Annotations[annORASUnpack] != "true"
-		f.out.Layers = append(f.out.Layers, LayerInfo{Path: name, Digest: l.Digest, Size: l.Size, MediaType: l.MediaType, Raw: raw})
+		packing := ""
+		switch tarSuffix(l, fam, "") {
+		case ".tar":
+			packing = "tar"
+		case ".tar.gz":
+			packing = "tar+gzip"
+		case ".tar.zst":
+			packing = "tar+zstd"
+		}
+		f.out.Layers = append(f.out.Layers, LayerInfo{Path: name, Digest: l.Digest, Size: l.Size, MediaType: l.MediaType, Raw: raw, Packing: packing})
 		if path.Base(name) == "model.sig" || isBundleType(mt) {
 			data, err := f.blob(l)
 			if err != nil {
@@ -244,6 +258,13 @@ func (f *finder) layers() error {
 	}
 	return nil
 }
+
+// CleanPath checks a path taken from an artifact (a manifest annotation, a
+// tar member name) as layer names are checked: it returns the cleaned
+// model-relative path, or why the path cannot be used ("" when it can):
+// empty, absolute, a drive path, "..", NUL, a backslash, a control
+// character, or the model folder itself.
+func CleanPath(p string) (clean, why string) { return cleanPath(p) }
 
 func isBundleType(mt string) bool {
 	return mt == MediaTypeSigstoreBundle || strings.HasPrefix(mt, "application/vnd.dev.sigstore.bundle")

@@ -14,6 +14,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/hallmarkdev/hallmark/internal/limits"
 	"github.com/hallmarkdev/hallmark/source/oci"
 	"github.com/hallmarkdev/hallmark/verify"
 	"github.com/hallmarkdev/hallmark/verify/manifest"
@@ -69,6 +70,7 @@ func Verify(ctx context.Context, target string, cfg oci.Config, v *verify.Verifi
 	}
 	rep := &Report{Target: target, Registry: found.Registry, Repository: found.Repository, Digest: found.Digest, Family: found.Family, Notes: found.Notes}
 	img := verify.Image{Digest: found.Digest, Manifest: found.Manifest}
+	files := &artifactFiles{found: found, cfg: cfg}
 	for _, s := range found.Found {
 		c := Checked{Source: s.Source, Via: s.Via, Manifest: s.Manifest, Kind: string(s.Kind)}
 		var (
@@ -79,7 +81,9 @@ func Verify(ctx context.Context, target string, cfg oci.Config, v *verify.Verifi
 		case oci.KindBundle, oci.KindOMSLayer:
 			if sig, perr := verify.ParseBundle(s.Data); perr == nil {
 				c.Kind = "oms"
-				verifyOMS(v, sig, found, s, &c)
+				if err := verifyOMS(ctx, files, v, sig, found, s, &c); err != nil {
+					return nil, fmt.Errorf("%s: %w", target, err)
+				}
 				rep.Signatures = append(rep.Signatures, c)
 				continue
 			} else if s.Kind == oci.KindOMSLayer {
@@ -145,22 +149,34 @@ func legacy(s oci.FoundSignature) verify.LegacySignature {
 
 var gitPaths = []string{".git", ".gitattributes", ".github", ".gitignore"}
 
-// verifyOMS checks an OMS signature against the artifact's layers without
-// downloading them: for the files/sha256 serialization a raw layer's
-// digest is the file's SHA-256, which is the resource digest.
-func verifyOMS(v *verify.Verifier, sig *verify.Signature, found *oci.Signatures, s oci.FoundSignature, c *Checked) {
-	o := sig.Options
+// verifyOMS checks an OMS signature against the artifact's layers. The
+// signature itself is checked first, so nothing is downloaded for one the
+// policy does not trust. For the files/sha256 serialization a raw layer's
+// digest is the file's SHA-256, the resource digest: such layers are never
+// downloaded. Other layers (tar, tar+gzip, tar+zstd), and every layer of a
+// blake2b, blake3 or shards signature, are downloaded through the blob
+// cache and hashed (layers.go). The error is for I/O, registry and digest
+// failures; verdicts go into c.
+func verifyOMS(ctx context.Context, files *artifactFiles, v *verify.Verifier, sig *verify.Signature, found *oci.Signatures, s oci.FoundSignature, c *Checked) error {
 	if found.Family == oci.FamilyIndex {
 		setError(c, &verify.Error{Kind: verify.ErrUnsupported, Detail: "an OMS signature over an image index: hallmark compares it with the layers of one image manifest"})
-		return
+		return nil
 	}
-	if o.Method != manifest.MethodFiles || o.Hash != manifest.HashSHA256 {
-		setError(c, &verify.Error{Kind: verify.ErrUnsupported, Detail: fmt.Sprintf("the OMS signature uses %s/%s: only files/sha256 signatures are compared with layer digests; downloading and hashing the layers is not implemented yet", o.Method, o.Hash)})
-		return
+	pre, err := v.Verify(sig, verify.WithoutArtifactUnsafe())
+	if err != nil {
+		setError(c, err)
+		return nil
 	}
-	ignored := append(append([]string{}, o.IgnorePaths...), gitPaths...)
-	var local []manifest.Resource
-	seen := map[string]bool{}
+	o := pre.Options
+	switch o.Hash {
+	case manifest.HashSHA256, manifest.HashBLAKE2b, manifest.HashBLAKE3:
+	default:
+		setError(c, &verify.Error{Kind: verify.ErrUnsupported, Detail: fmt.Sprintf("the OMS signature uses hash %q", o.Hash)})
+		return nil
+	}
+	digestsAreFiles := o.Method == manifest.MethodFiles && o.Hash == manifest.HashSHA256
+	h := &layerHasher{a: files, opts: o, ignored: append(append([]string{}, o.IgnorePaths...), gitPaths...), seen: map[string]string{}, lim: limits.Default()}
+	var hashRaw, hashTar []oci.LayerInfo
 	for _, l := range found.Layers {
 		if l.Digest == s.Layer && s.Kind == oci.KindOMSLayer {
 			continue // the signature itself
@@ -169,33 +185,61 @@ func verifyOMS(v *verify.Verifier, sig *verify.Signature, found *oci.Signatures,
 			// A layer the signature cannot speak for is still pulled by
 			// clients: never verify around it.
 			setError(c, &verify.Error{Kind: verify.ErrResourceMismatch, Detail: fmt.Sprintf("layer %s cannot be compared with the signature (%s), and clients pull it", l.Path, l.Unusable)})
-			return
+			return nil
 		}
-		if isIgnored(l.Path, ignored) {
-			continue
+		switch {
+		case l.Raw:
+			if isIgnored(l.Path, h.ignored) {
+				continue
+			}
+			if err := h.claim(l.Path, "raw layer"); err != nil {
+				setError(c, &verify.Error{Kind: verify.ErrResourceMismatch, Detail: err.Error()})
+				return nil
+			}
+			if !digestsAreFiles {
+				hashRaw = append(hashRaw, l)
+				continue
+			}
+			hexd, _ := strings.CutPrefix(l.Digest, "sha256:")
+			h.local = append(h.local, manifest.Resource{Name: l.Path, Algorithm: manifest.HashSHA256, Digest: hexd})
+		case l.Packing != "":
+			hashTar = append(hashTar, l)
+		case isIgnored(l.Path, h.ignored):
+		default:
+			setError(c, &verify.Error{Kind: verify.ErrUnsupported, Detail: fmt.Sprintf("layer %s (%s) is compressed but not a tar: how clients unpack it is not defined, so its files cannot be hashed", l.Path, l.MediaType)})
+			return nil
 		}
-		if seen[l.Path] {
-			// Two layers under one name: clients keep the last one, which
-			// the signature may not cover.
-			setError(c, &verify.Error{Kind: verify.ErrResourceMismatch, Detail: fmt.Sprintf("two layers are named %s: a client keeps one of them, so the signature cannot speak for the file", l.Path)})
-			return
-		}
-		seen[l.Path] = true
-		if !l.Raw {
-			setError(c, &verify.Error{Kind: verify.ErrUnsupported, Detail: fmt.Sprintf("layer %s (%s) is an archive or compressed: its digest is not a file digest; downloading and hashing it is not implemented yet", l.Path, l.MediaType)})
-			return
-		}
-		hexd, _ := strings.CutPrefix(l.Digest, "sha256:")
-		local = append(local, manifest.Resource{Name: l.Path, Algorithm: manifest.HashSHA256, Digest: hexd})
 	}
-	res, err := v.Verify(sig, verify.WithResources(local))
+	for _, l := range hashRaw {
+		if err := h.raw(ctx, l); err != nil {
+			return verdict(c, err)
+		}
+	}
+	for _, l := range hashTar {
+		if err := h.tar(ctx, l); err != nil {
+			return verdict(c, err)
+		}
+	}
+	res, err := v.Verify(sig, verify.WithResources(h.local))
 	if err != nil {
 		setError(c, err)
-		return
+		return nil
 	}
 	c.Verified = true
 	c.Method, c.Identity, c.Issuer, c.Key = string(res.Method), res.Identity, res.Issuer, res.KeyFingerprint
 	c.PredicateType, c.RootDigest, c.Resources = res.PredicateType, res.RootDigest, len(res.Resources)
+	return nil
+}
+
+// verdict puts a reason the signature cannot verify into c, and returns
+// any other error.
+func verdict(c *Checked, err error) error {
+	var cn *cannot
+	if errors.As(err, &cn) {
+		setError(c, &verify.Error{Kind: verify.ErrResourceMismatch, Detail: cn.why})
+		return nil
+	}
+	return err
 }
 
 // isIgnored applies OMS ignore paths (model-relative; a folder drops its

@@ -322,7 +322,18 @@ func (v *Virtual) Legacy(identity, issuer string, payload []byte) (sig string, c
 	if err != nil {
 		return "", nil, nil, err
 	}
-	rb, err := json.Marshal(map[string]any{
+	rb, err := rekorAnnotation(tle)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vc.Certificate().Raw})
+	return base64.StdEncoding.EncodeToString(sc.Signature()), certPEM, rb, nil
+}
+
+// rekorAnnotation is cosign v2's dev.sigstore.cosign/bundle annotation for
+// a tlog entry with its signed entry timestamp.
+func rekorAnnotation(tle *protorekor.TransparencyLogEntry) ([]byte, error) {
+	return json.Marshal(map[string]any{
 		"SignedEntryTimestamp": tle.InclusionPromise.SignedEntryTimestamp,
 		"Payload": map[string]any{
 			"body":           base64.StdEncoding.EncodeToString(tle.CanonicalizedBody),
@@ -331,9 +342,39 @@ func (v *Virtual) Legacy(identity, issuer string, payload []byte) (sig string, c
 			"logID":          hex.EncodeToString(tle.LogId.KeyId),
 		},
 	})
+}
+
+// LegacyAttestation attests statement as identity/issuer the way cosign
+// v2 keyless attest does, and returns the .att layer (the DSSE envelope
+// JSON) and its annotations' values: the certificate PEM and the Rekor
+// bundle JSON (a dsse entry with its signed entry timestamp).
+func (v *Virtual) LegacyAttestation(identity, issuer string, statement []byte) (envelope, certPEM, rekorBundle []byte, err error) {
+	ent, err := v.VS.AttestAtTime(identity, issuer, statement, time.Now().Add(time.Minute), false)
 	if err != nil {
-		return "", nil, nil, err
+		return nil, nil, nil, err
+	}
+	vc, err := ent.VerificationContent()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	sc, err := ent.SignatureContent()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	entries, err := ent.TlogEntries()
+	if err != nil || len(entries) == 0 {
+		return nil, nil, nil, fmt.Errorf("no tlog entry: %v", err)
+	}
+	tle, err := v.entryWithSET(entries[0], "dsse")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if rekorBundle, err = rekorAnnotation(tle); err != nil {
+		return nil, nil, nil, err
+	}
+	if envelope, err = json.Marshal(sc.EnvelopeContent().RawEnvelope()); err != nil {
+		return nil, nil, nil, err
 	}
 	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vc.Certificate().Raw})
-	return base64.StdEncoding.EncodeToString(sc.Signature()), certPEM, rb, nil
+	return envelope, certPEM, rekorBundle, nil
 }

@@ -87,13 +87,30 @@ func PushReferrer(repo string, subject v1.Descriptor, artifactType, layerMT stri
 	if err != nil {
 		return "", err
 	}
-	layer := static.NewLayer(data, types.MediaType(layerMT))
-	cfg := static.NewLayer([]byte("{}"), Empty)
-	for _, l := range []v1.Layer{layer, cfg} {
+	rm, blobs, err := referrerManifest(subject, artifactType, layerMT, data, annotations)
+	if err != nil {
+		return "", err
+	}
+	for _, l := range blobs {
 		if err := remote.WriteLayer(r, l); err != nil {
 			return "", err
 		}
 	}
+	h, err := rm.Digest()
+	if err != nil {
+		return "", err
+	}
+	if err := remote.Put(r.Digest(h.String()), rm); err != nil {
+		return "", err
+	}
+	return h.String(), nil
+}
+
+// referrerManifest builds a cosign v3 style referrer manifest and the
+// blobs it names.
+func referrerManifest(subject v1.Descriptor, artifactType, layerMT string, data []byte, annotations map[string]string) (rawManifest, []v1.Layer, error) {
+	layer := static.NewLayer(data, types.MediaType(layerMT))
+	cfg := static.NewLayer([]byte("{}"), Empty)
 	desc := func(l v1.Layer, mt string) map[string]any {
 		d, _ := l.Digest()
 		s, _ := l.Size()
@@ -112,17 +129,9 @@ func PushReferrer(repo string, subject v1.Descriptor, artifactType, layerMT stri
 	}
 	raw, err := json.Marshal(m)
 	if err != nil {
-		return "", err
+		return rawManifest{}, nil, err
 	}
-	rm := rawManifest{raw: raw, mt: types.OCIManifestSchema1}
-	h, err := rm.Digest()
-	if err != nil {
-		return "", err
-	}
-	if err := remote.Put(r.Digest(h.String()), rm); err != nil {
-		return "", err
-	}
-	return h.String(), nil
+	return rawManifest{raw: raw, mt: types.OCIManifestSchema1}, []v1.Layer{layer, cfg}, nil
 }
 
 // PushLegacy pushes a cosign v2 signature (suffix ".sig") or attestation

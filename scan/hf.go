@@ -38,6 +38,9 @@ func (w *walker) hfLimits() hfrepo.Limits {
 // shape), a tokenizer config or chat_template.json (chat templates), or a
 // Keras model config.
 func (w *walker) json(in input) {
+	if w.kerasDone[in.member] {
+		return // a .keras config.json, analysed by the Keras reader already
+	}
 	data, err := io.ReadAll(io.LimitReader(in.r, w.lim.MaxInMemory+1))
 	if err != nil {
 		w.add(in, Finding{Rule: RuleContainerMalformed, Severity: High, Offset: -1, Message: "cannot read: " + err.Error()})
@@ -66,7 +69,7 @@ func (w *walker) json(in input) {
 	for _, t := range rep.Templates {
 		w.template(in, source, t.Name, t.Text, -1)
 	}
-	if rep.KerasConfig && !w.kerasDone[in.member] {
+	if rep.KerasConfig {
 		w.kerasConfig(in, data, "")
 	}
 	f := &w.facts

@@ -100,7 +100,9 @@ func (w *walker) onnx(in input) {
 	}
 	if in.member == "" {
 		for _, e := range rep.ExternalData {
-			if inside(e.Location) && len(f.ExternalData) < 1024 {
+			// Absolute and escaping locations are the parser's findings;
+			// the ones inside the folder are checked against it by Relate.
+			if why, _ := onnx.LocationProblem(e.Location); why == "" && len(f.ExternalData) < 1024 {
 				f.ExternalData = append(f.ExternalData, e.Location)
 			}
 		}
@@ -211,28 +213,6 @@ func (w *walker) meta(k, v string) {
 	if len(w.facts.Metadata) < 64 {
 		w.facts.Metadata[k] = v
 	}
-}
-
-// inside reports whether a relative location stays inside the folder (the
-// format parser flags the others).
-func inside(loc string) bool {
-	if loc == "" || strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, `\`) || strings.Contains(loc, ":") {
-		return false
-	}
-	depth := 0
-	for _, seg := range strings.FieldsFunc(loc, func(r rune) bool { return r == '/' || r == '\\' }) {
-		switch seg {
-		case "..":
-			depth--
-		case ".":
-		default:
-			depth++
-		}
-		if depth < 0 {
-			return false
-		}
-	}
-	return true
 }
 
 const maxFactList = 256

@@ -302,15 +302,7 @@ func Scan(ra io.ReaderAt, size int64, lim Limits) Report {
 }
 
 func (s *scanner) malformed(err error) {
-	off := int64(-1)
-	var pe *pb.Error
-	if errors.As(err, &pe) {
-		off = pe.Off
-	}
-	msg := "the ONNX protobuf cannot be parsed (" + err.Error() + "); a model that cannot be read cannot be vouched for"
-	if pb.IsReadError(err) {
-		msg = "the file could not be read (" + err.Error() + "); it was not fully checked"
-	}
+	off, msg := pb.Describe(err, "ONNX")
 	s.list.Add(finding.Finding{Rule: RuleMalformed, Level: finding.High, Offset: off, Message: msg})
 	s.rep.Complete = false
 }
@@ -1189,18 +1181,8 @@ func LocationProblem(loc string) (string, finding.Level) {
 		}
 		return "is an absolute path", finding.High
 	}
-	depth := 0
-	for _, seg := range strings.FieldsFunc(loc, func(r rune) bool { return r == '/' || r == '\\' }) {
-		switch seg {
-		case ".":
-		case "..":
-			depth--
-			if depth < 0 {
-				return "climbs out of the model's folder with '..'", finding.High
-			}
-		default:
-			depth++
-		}
+	if pb.Climbs(loc, false) {
+		return "climbs out of the model's folder with '..'", finding.High
 	}
 	return "", 0
 }

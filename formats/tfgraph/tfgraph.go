@@ -309,15 +309,7 @@ func (s *scanner) finish() Report {
 }
 
 func (s *scanner) malformed(err error) {
-	off := int64(-1)
-	var pe *pb.Error
-	if errors.As(err, &pe) {
-		off = pe.Off
-	}
-	msg := "the TensorFlow protobuf cannot be parsed (" + err.Error() + "); a model that cannot be read cannot be vouched for"
-	if pb.IsReadError(err) {
-		msg = "the file could not be read (" + err.Error() + "); it was not fully checked"
-	}
+	off, msg := pb.Describe(err, "TensorFlow")
 	s.list.Add(finding.Finding{Rule: RuleMalformed, Level: finding.High, Offset: off, Message: msg})
 	s.rep.Complete = false
 }
@@ -1329,22 +1321,8 @@ func pathProblem(p string, complete bool) string {
 	if p[0] == '/' || p[0] == '\\' || len(p) >= 2 && p[1] == ':' && (p[0]|0x20) >= 'a' && (p[0]|0x20) <= 'z' {
 		return "is absolute"
 	}
-	depth := 0
-	segs := strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == '\\' })
-	for i, seg := range segs {
-		if !complete && i == len(segs)-1 {
-			break // the last segment may continue in the unknown part
-		}
-		switch seg {
-		case ".":
-		case "..":
-			depth--
-			if depth < 0 {
-				return "climbs out of the model's folder with '..'"
-			}
-		default:
-			depth++
-		}
+	if pb.Climbs(p, !complete) { // an unknown suffix may continue the last segment
+		return "climbs out of the model's folder with '..'"
 	}
 	return ""
 }

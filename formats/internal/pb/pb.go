@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -409,4 +410,43 @@ func Printable(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// Describe turns a walk error into a finding's offset and message: read
+// failures say the file was not fully checked, malformed content that the
+// format cannot be parsed.
+func Describe(err error, format string) (off int64, msg string) {
+	off = -1
+	var pe *Error
+	if errors.As(err, &pe) {
+		off = pe.Off
+	}
+	if IsReadError(err) {
+		return off, "the file could not be read (" + err.Error() + "); it was not fully checked"
+	}
+	return off, "the " + format + " protobuf cannot be parsed (" + err.Error() + "); a model that cannot be read cannot be vouched for"
+}
+
+// Climbs reports whether a relative path leaves its folder through ".."
+// segments ('/' and '\' both separate, as Windows runtimes honour either).
+// With lastOpen, the last segment may continue in an unknown suffix and is
+// not counted.
+func Climbs(p string, lastOpen bool) bool {
+	depth := 0
+	segs := strings.FieldsFunc(p, func(r rune) bool { return r == '/' || r == '\\' })
+	for i, seg := range segs {
+		if lastOpen && i == len(segs)-1 {
+			break
+		}
+		switch seg {
+		case ".":
+		case "..":
+			if depth--; depth < 0 {
+				return true
+			}
+		default:
+			depth++
+		}
+	}
+	return false
 }

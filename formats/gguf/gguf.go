@@ -192,7 +192,24 @@ func Scan(r io.Reader, size int64, lim Limits) Report {
 
 func (p *parser) add(rule string, lvl finding.Level, off int64, where, evidence, format string, args ...any) {
 	p.list.Add(finding.Finding{Rule: rule, Level: lvl, Offset: off, Where: printable(where),
-		Message: fmt.Sprintf(format, args...), Evidence: printable(finding.Shorten(evidence, 200))})
+		Message: escapeControl(fmt.Sprintf(format, args...)), Evidence: printable(finding.Shorten(evidence, 200))})
+}
+
+// escapeControl keeps a message on one line whatever key names it embeds:
+// control characters from the file are written as \xNN.
+func escapeControl(s string) string {
+	if !hasControl(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // printable quotes text from the file that holds invalid UTF-8 or control

@@ -26,6 +26,9 @@ type File struct {
 	// OCI layer's media type). Scanners read content; a disagreement is
 	// a finding, since clients go by this and never sniff.
 	Packing string
+	// MediaType is an OCI layer's media type as the manifest declares it
+	// (informational: the BOM records it; formats are decided by content).
+	MediaType string
 }
 
 // Reader is an open file: streamed or read at offsets.
@@ -60,8 +63,47 @@ type Artifact struct {
 	Repository string
 	Digest     string // "sha256:…"
 	Family     string // "modelpack", "cnai", "kitops", "docker-model", "ollama", "oras", "index", "other"
-	Files      []File
-	Skipped    []Skipped
+	Tag        string // the tag the target named, if any ("" for a digest reference)
+	// Models is what each image manifest's config blob and annotations say
+	// about the model (one entry per manifest; an index has several).
+	Models  []Model
+	Files   []File
+	Skipped []Skipped
+}
+
+// Model is the packaging's own description of a model: a ModelPack or
+// CNAI config, a Kitfile, a Docker model config, an Ollama config, and
+// the manifest's annotations. All of it is untrusted text, capped in
+// length by the provider. A field the source does not carry stays empty:
+// nothing is guessed.
+type Model struct {
+	Dir             string // the folder its files sit under ("" for a single manifest)
+	Digest          string // the manifest digest
+	ArtifactType    string
+	ConfigMediaType string
+	ConfigDigest    string
+	Source          string // "modelpack", "cnai", "kitfile", "docker-model", "ollama", "annotations"
+
+	Name, Version, Description, Vendor string
+	Authors                            []string
+	Licenses                           []string // as written: SPDX expressions or names
+	DocURL, SourceURL, Revision        string
+	Created                            string // RFC 3339 as written
+	Family, Architecture, Format       string // e.g. "llama", "LlamaForCausalLM", "gguf"
+	ParamSize                          string // as written: "8b", "8.03 B"
+	Precision, Quantization            string
+	ContextLength                      int64
+	InputTypes, OutputTypes            []string // ModelPack capabilities: text, image…
+	Datasets                           []Dataset
+	// Extra keeps other facts a config states, by a stable key
+	// ("ollama:renderer", "kitfile:framework"…), for BOM properties.
+	Extra map[string]string
+}
+
+// Dataset is a dataset a model's packaging names.
+type Dataset struct {
+	Name, URL, Path, License, Description string
+	Digest                                string // the layer holding it, if packaged
 }
 
 // UsageError says a TARGET is not something hallmark can open.

@@ -10,7 +10,9 @@
 // source.Skipped{Kind: "unsafe-path"} and never used. Layers carrying urls
 // are never fetched (Kind "foreign-layer"). Every blob is downloaded once
 // into a content-addressed cache, its size and digest checked while it is
-// written, and handed out from there.
+// written, and handed out from there. What each image manifest's config
+// blob and annotations say about the model becomes a source.Model
+// (modelconfig.go); that text is untrusted too, and capped.
 package oci
 
 import (
@@ -25,6 +27,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/hallmarkdev/hallmark/source"
 )
@@ -259,10 +263,8 @@ func (b *builder) walk(raw []byte, d, mt, dir string, depth int) (string, error)
 	}
 	fam := classify(&m)
 	b.kitPaths = nil
-	if fam == FamilyKitOps && m.Config != nil {
-		if err := b.kitfile(m.Config, dir); err != nil {
-			return "", err
-		}
+	if err := b.describe(&m, fam, d, dir); err != nil {
+		return "", err
 	}
 	for i, l := range m.Layers {
 		if err := b.layer(&l, fam, dir, i); err != nil {
@@ -270,56 +272,6 @@ func (b *builder) walk(raw []byte, d, mt, dir string, depth int) (string, error)
 		}
 	}
 	return fam, nil
-}
-
-// maxKitfile caps the KitOps config (the Kitfile as JSON) read into memory.
-const maxKitfile = 4 << 20
-
-// kitfile reads a ModelKit's config, the Kitfile as JSON, for the paths
-// its layers unpack to: ModelKit layers carry no file-name annotations.
-// Each entry links to its layer by digest. The config is digest-checked
-// like any blob; paths are untrusted and cleaned where they are used.
-func (b *builder) kitfile(cfg *descriptor, dir string) error {
-	if cfg.Size < 0 || cfg.Size > maxKitfile {
-		b.skip(path.Join(dir, "Kitfile"), "unreadable", fmt.Sprintf("KitOps config %s declares %d bytes, more than the %d-byte cap: layers keep their digest names", cfg.Digest, cfg.Size, maxKitfile))
-		return nil
-	}
-	raw, err := b.readBlob(cfg.Digest, cfg.Size)
-	if err != nil {
-		return err
-	}
-	type entry struct {
-		Path   string `json:"path"`
-		Digest string `json:"digest"`
-	}
-	var kit struct {
-		Model *struct {
-			entry
-			Parts []entry `json:"parts"`
-		} `json:"model"`
-		Code     []entry `json:"code"`
-		Datasets []entry `json:"datasets"`
-		Docs     []entry `json:"docs"`
-		Prompts  []entry `json:"prompts"`
-	}
-	if err := json.Unmarshal(raw, &kit); err != nil {
-		b.skip(path.Join(dir, "Kitfile"), "unreadable", fmt.Sprintf("KitOps config %s is not a Kitfile in JSON (%v): layers keep their digest names", cfg.Digest, err))
-		return nil
-	}
-	var all []entry
-	if kit.Model != nil {
-		all = append(append(all, kit.Model.entry), kit.Model.Parts...)
-	}
-	for _, list := range [][]entry{kit.Code, kit.Datasets, kit.Docs, kit.Prompts} {
-		all = append(all, list...)
-	}
-	b.kitPaths = map[string]string{}
-	for _, e := range all {
-		if e.Digest != "" && e.Path != "" && len(b.kitPaths) < 10000 {
-			b.kitPaths[e.Digest] = e.Path
-		}
-	}
-	return nil
 }
 
 // readBlob reads a small blob whole and checks its digest.
@@ -402,7 +354,7 @@ func (b *builder) layer(l *descriptor, fam, dir string, i int) error {
 	case ".tar.zst":
 		packing = "tar+zstd"
 	}
-	b.art.Files = append(b.art.Files, source.File{Path: name, Size: size, Digest: d, Packing: packing, Open: func() (source.Reader, error) {
+	b.art.Files = append(b.art.Files, source.File{Path: name, Size: size, Digest: d, Packing: packing, MediaType: text(l.MediaType), Open: func() (source.Reader, error) {
 		return c.open(ctx, d, size, func() (io.ReadCloser, error) { return st.blob(ctx, d) })
 	}})
 	return nil
@@ -578,6 +530,9 @@ func Open(ctx context.Context, target string, cfg Config) (*source.Artifact, err
 		// (research §6.3): the cache need not hash it a second time.
 		c.fetchVerifies = true
 		art.Registry, art.Repository = r.repo.RegistryStr(), r.repo.RepositoryStr()
+		if t, ok := r.ref.(name.Tag); ok {
+			art.Tag = t.TagStr() // "latest" when the target named none
+		}
 		raw, art.Digest, mt, err = r.resolve(ctx)
 		if err != nil {
 			return nil, err
@@ -588,7 +543,7 @@ func Open(ctx context.Context, target string, cfg Config) (*source.Artifact, err
 			return nil, err
 		}
 		st = l
-		art.Registry = l.dir
+		art.Registry, art.Tag = l.dir, l.tag
 		raw, art.Digest, mt, err = l.resolve(ctx)
 		if err != nil {
 			return nil, err

@@ -1,5 +1,7 @@
 package scan
 
+import "github.com/hallmarkdev/hallmark/formats/modelcard"
+
 // Rule ids of the engine itself (the pickle engine's are in package pickle).
 const (
 	RuleNotScanned        = "file/not-scanned"        // a file in no format hallmark parses
@@ -49,12 +51,16 @@ type Facts struct {
 	Globals        []string `json:"globals,omitempty"`
 
 	// What the model is, for the BOM and the reader.
-	Architecture  string            `json:"architecture,omitempty"`
-	ModelName     string            `json:"model_name,omitempty"`
-	FormatVersion string            `json:"format_version,omitempty"`
-	Producer      string            `json:"producer,omitempty"`
-	Parameters    int64             `json:"parameters,omitempty"`
-	Tensors       int               `json:"tensors,omitempty"`
+	Architecture  string `json:"architecture,omitempty"`
+	ModelType     string `json:"model_type,omitempty"` // config.json model_type: the architecture family
+	ModelName     string `json:"model_name,omitempty"`
+	FormatVersion string `json:"format_version,omitempty"`
+	Producer      string `json:"producer,omitempty"`
+	Parameters    int64  `json:"parameters,omitempty"`
+	Tensors       int    `json:"tensors,omitempty"`
+	// WeightFormats are the formats whose tensors were counted, the file's
+	// own or its members' (a GGUF inside a tar layer).
+	WeightFormats []string          `json:"weight_formats,omitempty"`
 	Dtypes        []string          `json:"dtypes,omitempty"`
 	Quantization  string            `json:"quantization,omitempty"`
 	ContextLength int64             `json:"context_length,omitempty"`
@@ -70,6 +76,8 @@ type Facts struct {
 	// data, auto_map code modules. Checked against the folder by Relate.
 	ExternalData []string `json:"external_data,omitempty"`
 	RemoteCode   []string `json:"remote_code,omitempty"`
+	// Card is a model card's front matter (README.md).
+	Card *modelcard.Card `json:"model_card,omitempty"`
 }
 
 // ChatTemplate is one Jinja chat template a model carries.
@@ -82,16 +90,20 @@ type ChatTemplate struct {
 
 // FileResult is everything the engine learned about one file.
 type FileResult struct {
-	Path     string    `json:"path"`
-	Size     int64     `json:"size"`
-	SHA256   string    `json:"sha256,omitempty"`
-	Format   string    `json:"format"`
-	Scanned  bool      `json:"scanned"`
-	Complete bool      `json:"complete"`
-	Verdict  string    `json:"verdict"`
-	Facts    *Facts    `json:"facts,omitempty"`
-	Findings []Finding `json:"findings"`
-	Error    string    `json:"error,omitempty"`
+	Path string `json:"path"`
+	// Name is the path inside the artifact (the BOM's file name); Path
+	// joins it to the target for reports.
+	Name      string    `json:"-"`
+	MediaType string    `json:"media_type,omitempty"` // OCI targets: the layer's declared media type
+	Size      int64     `json:"size"`
+	SHA256    string    `json:"sha256,omitempty"`
+	Format    string    `json:"format"`
+	Scanned   bool      `json:"scanned"`
+	Complete  bool      `json:"complete"`
+	Verdict   string    `json:"verdict"`
+	Facts     *Facts    `json:"facts,omitempty"`
+	Findings  []Finding `json:"findings"`
+	Error     string    `json:"error,omitempty"`
 }
 
 // Max is the highest severity among the findings, or 0.

@@ -1,6 +1,9 @@
 package scan
 
 import (
+	"github.com/hallmarkdev/hallmark/formats/modelcard"
+	"sort"
+
 	"bytes"
 	"fmt"
 	"io"
@@ -74,8 +77,12 @@ func (w *walker) json(in input) {
 	}
 	f := &w.facts
 	setIf(&f.Architecture, rep.Architecture)
+	setIf(&f.ModelType, rep.ModelType)
 	if f.Architecture == "" {
 		setIf(&f.Architecture, rep.ModelType)
+	}
+	for _, k := range sortedKeys(rep.Settings) {
+		w.meta(k, rep.Settings[k])
 	}
 	setIf(&f.Quantization, rep.Quantization)
 	setIf(&f.License, rep.License)
@@ -117,16 +124,28 @@ func (w *walker) jinjaFile(in input) {
 	w.template(in, path.Base(in.name), "default", string(data), 0)
 }
 
-// modelCard takes the licence from a model card's front matter.
-func (w *walker) modelCard(in input, head []byte) {
-	lic, base := hfrepo.ModelCard(head)
-	setIf(&w.facts.License, lic)
-	if base != "" {
-		if w.facts.Metadata == nil {
-			w.facts.Metadata = map[string]string{}
-		}
-		w.facts.Metadata["base_model"] = base
+// modelCard reads a model card's front matter for the BOM. A README is
+// documentation no loader runs, so a broken card is a low finding.
+func (w *walker) modelCard(in input) {
+	rep := modelcard.Parse(in.r, modelcard.Limits{})
+	w.report(in, rep.Findings, true, "")
+	if rep.Card == nil {
+		return
 	}
+	w.facts.Card = rep.Card
+	setIf(&w.facts.License, rep.Card.License)
+	if len(rep.Card.BaseModels) > 0 {
+		w.meta("base_model", rep.Card.BaseModels[0])
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func setIf(dst *string, v string) {

@@ -31,7 +31,7 @@ func (w *walker) safetensors(in input) {
 	rep := safetensors.Scan(ra, size, safetensors.Limits{})
 	w.report(in, rep.Findings, rep.Complete, "")
 	f := &w.facts
-	f.addTensors(rep.Tensors, rep.Parameters, rep.Dtypes)
+	f.addTensors(FormatSafetensors, rep.Tensors, rep.Parameters, rep.Dtypes)
 	if fm := rep.Metadata["format"]; fm != "" && f.Framework == "" {
 		f.Framework = map[string]string{"pt": "pytorch", "tf": "tensorflow", "flax": "flax", "mlx": "mlx", "np": "numpy"}[fm]
 	}
@@ -67,7 +67,19 @@ func (w *walker) gguf(in input) {
 	if rep.TokenizerModel != "" {
 		w.meta("tokenizer.ggml.model", rep.TokenizerModel)
 	}
-	f.addTensors(rep.Tensors, rep.Parameters, rep.Dtypes)
+	if rep.QuantizationVersion > 0 {
+		w.meta("general.quantization_version", fmt.Sprint(rep.QuantizationVersion))
+	}
+	// general.* names the base models, datasets, licence link and author
+	// (llama.cpp's convert scripts copy them from the model card).
+	for _, k := range sortedKeys(rep.General) {
+		switch k {
+		case "general.architecture", "general.name", "general.license":
+			continue
+		}
+		w.meta(k, rep.General[k])
+	}
+	f.addTensors(FormatGGUF, rep.Tensors, rep.Parameters, rep.Dtypes)
 }
 
 // onnx walks an ONNX model: graph, subgraphs, functions, external data.
@@ -93,7 +105,7 @@ func (w *walker) onnx(in input) {
 	}
 	f.Inputs = capList(rep.Inputs)
 	f.Outputs = capList(rep.Outputs)
-	f.addTensors(rep.Initializers, rep.Parameters, rep.Dtypes)
+	f.addTensors(FormatONNX, rep.Initializers, rep.Parameters, rep.Dtypes)
 	setIf(&f.ModelName, rep.GraphName)
 	for k, v := range rep.Metadata {
 		w.meta(k, v)
@@ -153,7 +165,7 @@ func (w *walker) hdf5(in input) {
 	rep := hdf5.Scan(ra, size, hdf5.Limits{})
 	w.report(in, rep.Findings, rep.Complete, "")
 	f := &w.facts
-	f.addTensors(rep.Datasets, rep.Parameters, rep.Dtypes)
+	f.addTensors(FormatHDF5, rep.Datasets, rep.Parameters, rep.Dtypes)
 	attrs := rep.RootAttrs
 	for _, k := range []string{"model_config", "training_config"} {
 		if v, ok := attrs[k]; ok {
@@ -200,7 +212,10 @@ func (w *walker) kerasArchive(in input, names []string) {
 }
 
 // addTensors counts a parser's tensors into the file's facts.
-func (f *Facts) addTensors(n int, params int64, dtypes []string) {
+func (f *Facts) addTensors(format string, n int, params int64, dtypes []string) {
+	if n > 0 || params > 0 {
+		f.WeightFormats = union(f.WeightFormats, []string{format})
+	}
 	f.Tensors += n
 	f.Parameters += params
 	f.Dtypes = union(f.Dtypes, dtypes)

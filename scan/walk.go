@@ -136,7 +136,7 @@ func (w *walker) scan(in input) string {
 			// scanned".
 			format = pf
 		} else if in.member == "" && strings.EqualFold(path.Base(in.name), "README.md") {
-			w.modelCard(in, head)
+			w.modelCard(in)
 		}
 	}
 	if in.member != "" || in.depth > 0 {

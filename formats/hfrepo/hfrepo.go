@@ -93,6 +93,21 @@ type JSONReport struct {
 	TransformersVersion string
 	License             string
 	KerasVersion        string // metadata.json of a .keras archive, or a Keras config
+	// Settings are the model's shape and generation defaults
+	// ("hidden_size", "temperature"…) as written, for the BOM.
+	Settings map[string]string
+}
+
+// settingKeys are the config.json / generation_config.json /
+// tokenizer_config.json scalars the BOM records: they describe the model
+// a user gets, and none of them is free text.
+var settingKeys = map[string]bool{
+	"vocab_size": true, "hidden_size": true, "num_hidden_layers": true, "num_attention_heads": true,
+	"num_key_value_heads": true, "intermediate_size": true, "head_dim": true, "rope_theta": true,
+	"sliding_window": true, "num_local_experts": true, "num_experts": true, "num_experts_per_tok": true,
+	"tie_word_embeddings": true, "hidden_act": true, "tokenizer_class": true,
+	"temperature": true, "top_p": true, "top_k": true, "max_new_tokens": true, "max_length": true,
+	"do_sample": true, "repetition_penalty": true,
 }
 
 // IsJSONObject reports whether head starts like a JSON object (after an
@@ -182,7 +197,7 @@ func analyseStream(r io.Reader, lim Limits) JSONReport {
 		}
 		key, _ := kt.(string)
 		var raw json.RawMessage
-		if !kept[key] {
+		if !kept[key] && !settingKeys[key] {
 			if err := skipValue(dec); err != nil {
 				rep.Findings.Addf(RuleMalformed, finding.Low, off, key, "JSON does not parse: %v", err)
 				return rep
@@ -314,6 +329,10 @@ func analyseKey(rep *JSONReport, key string, raw json.RawMessage, lim Limits) {
 				rep.Quantization += fmt.Sprintf(" (%v-bit)", q.Bits)
 			}
 		}
+	default:
+		if settingKeys[key] {
+			rep.setting(key, raw)
+		}
 	case "max_position_embeddings", "n_positions", "max_sequence_length", "seq_length", "n_ctx", "model_max_length":
 		var n json.Number
 		if json.Unmarshal(raw, &n) == nil {
@@ -322,6 +341,34 @@ func analyseKey(rep *JSONReport, key string, raw json.RawMessage, lim Limits) {
 			}
 		}
 	}
+}
+
+// setting keeps a scalar (number, boolean or short string) as written.
+func (rep *JSONReport) setting(key string, raw json.RawMessage) {
+	var v any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if d.Decode(&v) != nil {
+		return
+	}
+	var text string
+	switch x := v.(type) {
+	case json.Number:
+		text = x.String()
+	case bool:
+		text = fmt.Sprint(x)
+	case string:
+		text = x
+	default:
+		return
+	}
+	if text == "" || len(text) > 100 || strings.ContainsFunc(text, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return
+	}
+	if rep.Settings == nil {
+		rep.Settings = map[string]string{}
+	}
+	rep.Settings[key] = text
 }
 
 func (rep *JSONReport) addTemplate(name, text string, lim Limits) {

@@ -25,6 +25,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/hallmarkdev/hallmark/cmd/hallmark/cli"
+	"github.com/hallmarkdev/hallmark/internal/cdxschema"
 	"github.com/hallmarkdev/hallmark/source/oci/ocitest"
 	"github.com/hallmarkdev/hallmark/verify/verifytest"
 )
@@ -49,6 +50,7 @@ func TestMain(m *testing.M) {
 //	testdata/gguf/malicious/ssti_named_template_rag.gguf     → ssti.gguf                (critical: template injection)
 //	testdata/keras/malicious/lambda_top.keras                → lambda.keras             (critical: Lambda bytecode)
 //	testdata/hf/malicious/remote-code-os-system/*            → hf-remote-code/          (auto_map + os.system)
+//	testdata/bom/hf-model/*                                  → hf-model/                (clean; card, configs, chat template)
 var fixtures = []struct{ src, dst string }{
 	{"../../../examples/sample-model/README.md", "sample-model/README.md"},
 	{"../../../examples/sample-model/config.json", "sample-model/config.json"},
@@ -63,6 +65,12 @@ var fixtures = []struct{ src, dst string }{
 	{"../../../testdata/hf/malicious/remote-code-os-system/modeling_tiny.py", "hf-remote-code/modeling_tiny.py"},
 	{"../../../testdata/hf/malicious/remote-code-os-system/configuration_tiny.py", "hf-remote-code/configuration_tiny.py"},
 	{"../../../testdata/hf/malicious/remote-code-os-system/model.safetensors", "hf-remote-code/model.safetensors"},
+	{"../../../testdata/bom/hf-model/README.md", "hf-model/README.md"},
+	{"../../../testdata/bom/hf-model/config.json", "hf-model/config.json"},
+	{"../../../testdata/bom/hf-model/generation_config.json", "hf-model/generation_config.json"},
+	{"../../../testdata/bom/hf-model/model.safetensors", "hf-model/model.safetensors"},
+	{"../../../testdata/bom/hf-model/special_tokens_map.json", "hf-model/special_tokens_map.json"},
+	{"../../../testdata/bom/hf-model/tokenizer_config.json", "hf-model/tokenizer_config.json"},
 }
 
 // vectorFiles are the OMS vectors (verify/testdata/vectors) the verify and
@@ -246,6 +254,30 @@ func TestScript(t *testing.T) {
 					b = append(b, s...)
 				}
 				ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
+			},
+			// cdxvalid file json|xml 1.6|1.5: file (or stdout) is a CycloneDX
+			// BOM that validates against the official schema.
+			"cdxvalid": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 3 {
+					ts.Fatalf("usage: cdxvalid file json|xml 1.6|1.5")
+				}
+				data := []byte(ts.ReadFile(args[0]))
+				var err error
+				if args[1] == "xml" {
+					err = cdxschema.ValidateXML(data, args[2])
+					if errors.Is(err, cdxschema.ErrNoXMLValidator) && os.Getenv("HALLMARK_REQUIRE_XMLLINT") != "1" {
+						ts.Logf("XML not validated: %v", err)
+						return
+					}
+				} else {
+					err = cdxschema.ValidateJSON(data, args[2])
+				}
+				switch {
+				case neg && err == nil:
+					ts.Fatalf("%s validates", args[0])
+				case !neg && err != nil:
+					ts.Fatalf("%s: %v", args[0], err)
+				}
 			},
 			// jsonvalid file: file (or stdout/stderr) holds one JSON document.
 			"jsonvalid": func(ts *testscript.TestScript, neg bool, args []string) {

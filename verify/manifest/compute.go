@@ -50,7 +50,29 @@ var GitPaths = []string{".git", ".gitattributes", ".github", ".gitignore"}
 // Hugging Face cache snapshots (snapshots/REV/* are links to ../../blobs)
 // fail the outside-the-root rule; hash the files, not the snapshot folder.
 func Compute(ctx context.Context, model string, opts Options) (*Manifest, error) {
-	return compute(ctx, model, opts, nil)
+	return compute(ctx, model, opts, nil, nil)
+}
+
+// Known gives the SHA-256 of a whole file (by resource name and size)
+// that was already computed while the same run read it, or false.
+type Known func(name string, size int64) (sha256 []byte, ok bool)
+
+// ComputeKnown is Compute, or ComputeNames when names is not nil, taking
+// the SHA-256 of whole files from known instead of reading them again:
+// `hallmark check` verifies the signature over the digests the scan
+// computed, so each byte is read once and the signature covers exactly
+// the bytes that were scanned. Only the files serialization with sha256
+// can use it; shards and other hashes read the files as Compute does.
+// Manifest.Bytes counts only the bytes read here.
+func ComputeKnown(ctx context.Context, model string, opts Options, names []string, known Known) (*Manifest, error) {
+	if names != nil {
+		paths, err := namePaths(opts, names)
+		if err != nil {
+			return nil, err
+		}
+		names = paths
+	}
+	return compute(ctx, model, opts, names, known)
 }
 
 // ComputeNames hashes only the files that names (resource names from a
@@ -66,6 +88,16 @@ func Compute(ctx context.Context, model string, opts Options) (*Manifest, error)
 // opts.ShardSize), not only the named ranges, so [Compare] sees a file that
 // grew or shrank.
 func ComputeNames(ctx context.Context, model string, opts Options, names []string) (*Manifest, error) {
+	paths, err := namePaths(opts, names)
+	if err != nil {
+		return nil, err
+	}
+	return compute(ctx, model, opts, paths, nil)
+}
+
+// namePaths checks a signature's resource names and returns the files
+// they name, each once.
+func namePaths(opts Options, names []string) ([]string, error) {
 	method := opts.Method
 	if method == "" {
 		method = MethodFiles
@@ -85,7 +117,7 @@ func ComputeNames(ctx context.Context, model string, opts Options, names []strin
 			paths = append(paths, p)
 		}
 	}
-	return compute(ctx, model, opts, paths)
+	return paths, nil
 }
 
 // DefaultWorkers is the number of files or shards hashed at once when
@@ -206,7 +238,7 @@ type file struct {
 	size int64
 }
 
-func compute(ctx context.Context, modelPath string, opts Options, names []string) (*Manifest, error) {
+func compute(ctx context.Context, modelPath string, opts Options, names []string, known Known) (*Manifest, error) {
 	cfg, err := prepare(opts)
 	if err != nil {
 		return nil, err
@@ -238,7 +270,10 @@ func compute(ctx context.Context, modelPath string, opts Options, names []string
 		}
 	}
 	entries := plan(cfg, m.files)
-	res, n, err := hashAll(ctx, cfg, m, entries)
+	if cfg.Method == MethodShards || cfg.Hash != HashSHA256 {
+		known = nil
+	}
+	res, n, err := hashAll(ctx, cfg, m, entries, known)
 	if err != nil {
 		return nil, err
 	}

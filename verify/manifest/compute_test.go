@@ -463,7 +463,7 @@ func TestCancelAndChange(t *testing.T) {
 	}
 	defer m.root.Close()
 	m.files = []file{{name: "a", open: "a", size: 12000}}
-	if _, _, err := hashAll(context.Background(), cfg, m, plan(cfg, m.files)); !errors.Is(err, errChanged) {
+	if _, _, err := hashAll(context.Background(), cfg, m, plan(cfg, m.files), nil); !errors.Is(err, errChanged) {
 		t.Fatal(err)
 	}
 }

@@ -67,7 +67,7 @@ func Algorithm(o Options) string {
 // hashAll hashes every entry, Workers at a time, and returns the resources
 // in the entries' order and the number of bytes hashed. Jobs are handed out
 // longest first.
-func hashAll(ctx context.Context, cfg *config, m *model, es []entry) ([]Resource, int64, error) {
+func hashAll(ctx context.Context, cfg *config, m *model, es []entry, known Known) ([]Resource, int64, error) {
 	res := make([]Resource, len(es))
 	if len(es) == 0 {
 		return res, 0, nil
@@ -99,6 +99,12 @@ func hashAll(ctx context.Context, cfg *config, m *model, es []entry) ([]Resource
 					return
 				}
 				e := es[order[i]]
+				if known != nil && !e.shard {
+					if sum, ok := known(e.name(), e.end); ok {
+						res[order[i]] = Resource{Name: e.name(), Algorithm: alg, Digest: hex.EncodeToString(sum)}
+						continue
+					}
+				}
 				sum, n, err := m.hashEntry(ctx, cfg.Hash, e)
 				if err != nil {
 					cancel(err)

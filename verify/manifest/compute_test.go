@@ -504,3 +504,55 @@ func TestUnrepresentableNames(t *testing.T) {
 		t.Fatalf("non-UTF-8 name: %v", err)
 	}
 }
+
+// ComputeKnown takes whole-file SHA-256 digests from known (matched by
+// name and size) and reads only the rest; shards and other hashes never
+// use it.
+func TestComputeKnown(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a": "abc", "b": pattern(1000), "sub/c": "hello"})
+	fake := make([]byte, 32) // not the real digest: proves it was taken, not computed
+	fake[0] = 0xab
+	known := func(name string, size int64) ([]byte, bool) {
+		if name == "b" && size == 1000 || name == "sub/c" && size == 999 {
+			return fake, true
+		}
+		return nil, false
+	}
+	m, err := ComputeKnown(context.Background(), dir, Options{}, nil, known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range m.Resources {
+		got[r.Name] = r.Digest
+	}
+	if got["b"] != hex.EncodeToString(fake) {
+		t.Errorf("b: %s, want the known digest", got["b"])
+	}
+	if got["a"] != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Errorf("a: %s", got["a"])
+	}
+	if got["sub/c"] == hex.EncodeToString(fake) {
+		t.Error("sub/c: a known digest of another size was used")
+	}
+	if m.Bytes != 3+5 {
+		t.Errorf("Bytes = %d, want 8 (b not read)", m.Bytes)
+	}
+	for _, opts := range []Options{{Hash: HashBLAKE3}, {Method: MethodShards, ShardSize: 500}} {
+		m, err := ComputeKnown(context.Background(), dir, opts, nil, known)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range m.Resources {
+			if r.Digest == hex.EncodeToString(fake) {
+				t.Errorf("%+v: %s took a known SHA-256", opts, r.Name)
+			}
+		}
+	}
+	// With names (--ignore-unsigned-files): only those files.
+	m, err = ComputeKnown(context.Background(), dir, Options{}, []string{"b"}, known)
+	if err != nil || len(m.Resources) != 1 || m.Bytes != 0 {
+		t.Fatalf("names: %+v %v", m, err)
+	}
+}

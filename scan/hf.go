@@ -128,7 +128,7 @@ func (w *walker) jinjaFile(in input) {
 // documentation no loader runs, so a broken card is a low finding.
 func (w *walker) modelCard(in input) {
 	rep := modelcard.Parse(in.r, modelcard.Limits{})
-	w.report(in, rep.Findings, true, "")
+	w.report(in, rep.Findings, rep.Complete, "")
 	if rep.Card == nil {
 		return
 	}

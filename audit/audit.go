@@ -42,6 +42,13 @@ type Config struct {
 	OCI       oci.Config
 	// Progress, if set, is called after each file.
 	Progress func(done, total int, bytes int64)
+	// Admit, if set, sees each artifact's file list before any file is
+	// read; a non-empty answer refuses the target (a policy size limit):
+	// nothing of it is read and the run fails.
+	Admit func(art *source.Artifact) string
+	// Suppress, if set, is asked about every finding (rule id, path inside
+	// the target); a non-empty reason marks it suppressed.
+	Suppress func(rule, name string) string
 }
 
 // Result is everything one run found.
@@ -54,6 +61,8 @@ type Result struct {
 	Summary      Summary         `json:"summary"`
 	Started      time.Time       `json:"started"`
 	Duration     time.Duration   `json:"-"`
+	// Gate is set by `hallmark check`: the policy decision on top of the scan.
+	Gate *Gate `json:"gate,omitempty"`
 }
 
 // TargetResult is one TARGET's files.
@@ -62,12 +71,19 @@ type TargetResult struct {
 	Kind   string `json:"kind"`
 	// OCI targets: where the artifact came from, the manifest digest every
 	// read was pinned to and the packaging family.
-	Registry   string            `json:"registry,omitempty"`
-	Repository string            `json:"repository,omitempty"`
-	Digest     string            `json:"digest,omitempty"`
-	Family     string            `json:"family,omitempty"`
-	Files      []scan.FileResult `json:"files"`
-	Error      string            `json:"error,omitempty"`
+	Registry   string `json:"registry,omitempty"`
+	Repository string `json:"repository,omitempty"`
+	Digest     string `json:"digest,omitempty"`
+	Family     string `json:"family,omitempty"`
+	Tag        string `json:"tag,omitempty"` // OCI targets: the tag the reference named
+	Root       string `json:"-"`             // disk targets: the absolute path
+	// Models is what the packaging says about the model (OCI configs and
+	// annotations), for the BOM.
+	Models []source.Model    `json:"-"`
+	Files  []scan.FileResult `json:"files"`
+	Error  string            `json:"error,omitempty"`
+	// Refused says why the policy refused the target before reading it.
+	Refused string `json:"refused,omitempty"`
 }
 
 // Summary counts what the run saw.
@@ -80,11 +96,20 @@ type Summary struct {
 	Bytes       int64          `json:"bytes"`
 	Findings    map[string]int `json:"findings"`
 	MaxSeverity string         `json:"max_severity,omitempty"`
+	Suppressed  int            `json:"suppressed,omitempty"` // findings a policy suppressed (not in Findings)
 	Seconds     float64        `json:"seconds"`
 }
 
-// Failed reports whether a finding reached the threshold.
-func (r *Result) Failed() bool { return r.max() >= r.FailOn }
+// Failed reports whether a finding reached the threshold or the policy
+// refused a target.
+func (r *Result) Failed() bool {
+	for _, t := range r.Targets {
+		if t.Refused != "" {
+			return true
+		}
+	}
+	return r.max() >= r.FailOn
+}
 
 // Incomplete reports whether some target or file could not be read.
 func (r *Result) Incomplete() bool { return r.Summary.Errors > 0 }
@@ -162,13 +187,21 @@ func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
 		}
 		tr.Kind = art.Kind
 		tr.Registry, tr.Repository, tr.Digest, tr.Family = art.Registry, art.Repository, art.Digest, art.Family
+		tr.Tag, tr.Models, tr.Root = art.Tag, art.Models, art.Root
+		if cfg.Admit != nil {
+			if why := cfg.Admit(art); why != "" {
+				tr.Refused = why
+				tr.Files = []scan.FileResult{}
+				continue
+			}
+		}
 		tr.Files = make([]scan.FileResult, len(art.Files), len(art.Files)+len(art.Skipped))
 		for i, f := range art.Files {
 			work = append(work, job{t: tr, i: i, f: f, disp: display(art, f.Path)})
 		}
 		total += len(art.Files)
 		for _, sk := range art.Skipped {
-			fr := scan.FileResult{Path: display(art, sk.Path), Format: sk.Kind, Findings: []scan.Finding{}}
+			fr := scan.FileResult{Path: display(art, sk.Path), Name: sk.Path, Format: sk.Kind, Findings: []scan.Finding{}}
 			f := scan.Finding{Rule: scan.RuleSkipped, Severity: scan.Info, Path: fr.Path, Offset: -1, Message: sk.Reason, Count: 1}
 			switch {
 			case sk.Kind == "unreadable":
@@ -227,10 +260,31 @@ func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
 	}
 	for _, t := range res.Targets {
 		scan.Relate(t.Files, cfg.Overrides)
+		if cfg.Suppress != nil {
+			suppress(t.Files, cfg.Suppress, cfg.Overrides)
+		}
 	}
 	res.Duration = time.Since(res.Started)
 	res.summarize()
 	return res, nil
+}
+
+// suppress marks the findings a policy suppresses and recomputes the
+// verdicts without them.
+func suppress(files []scan.FileResult, why func(rule, name string) string, overrides map[string]scan.Severity) {
+	for i := range files {
+		fr := &files[i]
+		changed := false
+		for j := range fr.Findings {
+			if r := why(fr.Findings[j].Rule, fr.Name); r != "" {
+				fr.Findings[j].Suppressed = r
+				changed = true
+			}
+		}
+		if changed {
+			scan.Finish(fr, overrides)
+		}
+	}
 }
 
 // scanFile scans one file. An OCI blob may be scanned while it downloads
@@ -259,6 +313,7 @@ func scanFile(ctx context.Context, eng *scan.Engine, f source.File, disp string,
 		fr = scan.FileResult{Path: fr.Path, Size: fr.Size, Format: scan.FormatUnknown, Findings: []scan.Finding{}, Error: msg}
 		scan.Finish(&fr, overrides)
 	}
+	fr.Name, fr.MediaType = f.Path, f.MediaType
 	return fr
 }
 
@@ -298,6 +353,17 @@ func display(art *source.Artifact, p string) string {
 	return path.Join(filepathToSlash(art.Target), p)
 }
 
+// count adds findings to the summary; suppressed ones are counted apart.
+func (s *Summary) count(fs []scan.Finding) {
+	for _, fd := range fs {
+		if fd.Suppressed != "" {
+			s.Suppressed++
+			continue
+		}
+		s.Findings[fd.Severity.String()]++
+	}
+}
+
 func (r *Result) summarize() {
 	s := Summary{Findings: map[string]int{}}
 	for _, t := range r.Targets {
@@ -310,9 +376,7 @@ func (r *Result) summarize() {
 				if f.Error != "" {
 					s.Errors++
 				}
-				for _, fd := range f.Findings {
-					s.Findings[fd.Severity.String()] += 1
-				}
+				s.count(f.Findings)
 				continue
 			}
 			s.Files++
@@ -328,9 +392,7 @@ func (r *Result) summarize() {
 			} else {
 				s.NotScanned++
 			}
-			for _, fd := range f.Findings {
-				s.Findings[fd.Severity.String()] += 1
-			}
+			s.count(f.Findings)
 		}
 	}
 	if m := r.max(); m > 0 {

@@ -91,6 +91,10 @@ func writeSARIF(w io.Writer, res *audit.Result) error {
 			p.Add("count", f.Count)
 		}
 		r.WithProperties(p)
+		if f.Suppressed != "" {
+			// A policy suppression: code-scanning UIs show it as dismissed.
+			r.AddSuppression(sarif.NewSuppression().WithKind("external").WithStatus("accepted").WithJustification(f.Suppressed))
+		}
 		r.WithPartialFingerprints(map[string]string{"hallmark/v1": fmt.Sprintf("%s:%s:%s:%d", f.Rule, f.Path, f.Global, f.Offset)})
 	}
 	rep.AddRun(run)

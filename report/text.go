@@ -42,6 +42,9 @@ func writeText(w io.Writer, res *audit.Result, opt Options) error {
 		if t.Error != "" {
 			fmt.Fprintf(bw, "%s\n  %s\n\n", c(ansiBold, t.Target), c(sevColor[scan.High], "error: "+t.Error))
 		}
+		if t.Refused != "" {
+			fmt.Fprintf(bw, "%s\n  %s\n\n", c(ansiBold, t.Target), c(sevColor[scan.Critical], "refused by the policy, not read: "+t.Refused))
+		}
 		for _, f := range t.Files {
 			fmt.Fprintf(bw, "%s  %s  %s\n", c(ansiBold, f.Path), describeFile(&f), c(sevColor[f.Max()], strings.ToUpper(f.Verdict)))
 			if f.Error != "" {
@@ -62,6 +65,11 @@ func writeText(w io.Writer, res *audit.Result, opt Options) error {
 				if fd.Member != "" {
 					loc = " in " + fd.Member + loc
 				}
+				if fd.Suppressed != "" {
+					fmt.Fprintf(bw, "  %-8s %s%s  %s%s\n", c(ansiDim, "("+fd.Severity.String()+")"), fd.Rule, c(ansiDim, loc), fd.Message, count)
+					fmt.Fprintf(bw, "           %s\n", c(ansiDim, "suppressed by the policy: "+fd.Suppressed))
+					continue
+				}
 				fmt.Fprintf(bw, "  %-8s %s%s  %s%s\n", c(sevColor[fd.Severity], fd.Severity.String()), fd.Rule, c(ansiDim, loc), fd.Message, count)
 				if fd.Evidence != "" {
 					fmt.Fprintf(bw, "           %s\n", c(ansiDim, fd.Evidence))
@@ -79,6 +87,12 @@ func writeText(w io.Writer, res *audit.Result, opt Options) error {
 	}
 	if len(counts) == 0 {
 		counts = []string{"none"}
+	}
+	if s.Suppressed > 0 {
+		counts = append(counts, fmt.Sprintf("%d suppressed", s.Suppressed))
+	}
+	if g := res.Gate; g != nil {
+		writeGate(bw, g, c)
 	}
 	verdict := strings.ToUpper(res.Verdict)
 	switch res.Verdict {
@@ -138,4 +152,37 @@ func humanCount(n int64) string {
 		return fmt.Sprintf("%.1fk", float64(n)/1e3)
 	}
 	return fmt.Sprintf("%d", n)
+}
+
+// writeGate prints what `hallmark check` decided beyond the findings.
+func writeGate(w io.Writer, g *audit.Gate, c func(code, s string) string) {
+	if sig := g.Signature; sig != nil {
+		switch {
+		case sig.Verified:
+			who := sig.Key
+			if sig.Identity != "" {
+				who = sig.Identity
+				if sig.Issuer != "" {
+					who += " (issuer " + sig.Issuer + ")"
+				}
+			}
+			fmt.Fprintf(w, "signature: verified: %s %s, %s", sig.Format, sig.Method, who)
+			if sig.Ref != "" {
+				fmt.Fprintf(w, "; %s", sig.Ref)
+			}
+			fmt.Fprintln(w)
+		case sig.Found && sig.Error == "":
+			fmt.Fprintf(w, "signature: present (%s), not checked: no key or identity configured\n", sig.Ref)
+		case !sig.Found:
+			fmt.Fprintf(w, "signature: none found%s\n", map[bool]string{true: " (required)", false: ""}[sig.Required])
+		default:
+			fmt.Fprintf(w, "signature: %s\n", c(sevColor[scan.Critical], "NOT verified: "+sig.Error))
+		}
+	}
+	for _, r := range g.Reasons {
+		fmt.Fprintf(w, "gate: %s\n", c(sevColor[scan.Critical], r))
+	}
+	for _, r := range g.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", r)
+	}
 }

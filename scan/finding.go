@@ -38,6 +38,9 @@ type Finding struct {
 	Global   string   `json:"global,omitempty"`
 	Category string   `json:"category,omitempty"`
 	Count    int      `json:"count"`
+	// Suppressed is the reason a policy suppression gives: the finding is
+	// reported, but it counts toward no verdict or threshold.
+	Suppressed string `json:"suppressed,omitempty"`
 }
 
 // Facts are what the parsers learned about a file.
@@ -110,7 +113,7 @@ type FileResult struct {
 func (r *FileResult) Max() Severity {
 	var m Severity
 	for _, f := range r.Findings {
-		if f.Severity > m {
+		if f.Suppressed == "" && f.Severity > m {
 			m = f.Severity
 		}
 	}

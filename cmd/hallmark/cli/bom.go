@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -129,11 +130,24 @@ status is 3 if a file could not be read. Output is deterministic with
 	return cmd
 }
 
-// writeBOM encodes the whole BOM first, so a failed encoding never leaves
-// half a file, and checks it against the official CycloneDX schema (the
-// JSON form; the XML is the same BOM): hallmark never hands out a BOM a
-// validator would refuse.
+// writeBOM writes the BOM to --output or stdout.
 func writeBOM(cmd *cobra.Command, output string, bom *cdx.BOM, format, spec string) error {
+	var buf bytes.Buffer
+	if err := encodeValidBOM(&buf, bom, format, spec); err != nil {
+		return err
+	}
+	if output == "" || output == "-" {
+		_, err := cmd.OutOrStdout().Write(buf.Bytes())
+		return err
+	}
+	return os.WriteFile(output, buf.Bytes(), 0o644)
+}
+
+// encodeValidBOM encodes the whole BOM first, so a failed encoding never
+// leaves half a file, and checks it against the official CycloneDX schema
+// (the JSON form; the XML is the same BOM): hallmark never hands out a BOM
+// a validator would refuse.
+func encodeValidBOM(w io.Writer, bom *cdx.BOM, format, spec string) error {
 	var js bytes.Buffer
 	if err := sbom.Encode(&js, bom, sbom.FormatJSON, spec); err != nil {
 		return err
@@ -141,16 +155,9 @@ func writeBOM(cmd *cobra.Command, output string, bom *cdx.BOM, format, spec stri
 	if err := cdxschema.ValidateJSON(js.Bytes(), spec); err != nil {
 		return fmt.Errorf("the BOM does not validate (a hallmark bug: please report it): %w", err)
 	}
-	buf := js
-	if format != sbom.FormatJSON {
-		buf.Reset()
-		if err := sbom.Encode(&buf, bom, format, spec); err != nil {
-			return err
-		}
-	}
-	if output == "" || output == "-" {
-		_, err := cmd.OutOrStdout().Write(buf.Bytes())
+	if format == sbom.FormatJSON {
+		_, err := w.Write(js.Bytes())
 		return err
 	}
-	return os.WriteFile(output, buf.Bytes(), 0o644)
+	return sbom.Encode(w, bom, format, spec)
 }

@@ -31,6 +31,10 @@ func usagef(format string, args ...any) error {
 // the result itself was already written.
 var errPolicyFailed = errors.New("policy failed")
 
+// errIncompleteReported is returned by a command that could not complete
+// and has already said why on stderr.
+var errIncompleteReported = errors.New("could not complete")
+
 // incompleteError says the run could not complete.
 type incompleteError struct{ err error }
 
@@ -46,6 +50,9 @@ func exitCode(err error, ran bool, stderr io.Writer) int {
 	}
 	if errors.Is(err, errPolicyFailed) {
 		return ExitPolicy
+	}
+	if errors.Is(err, errIncompleteReported) {
+		return ExitIncomplete
 	}
 	msg := strings.TrimSpace(err.Error())
 	var ue *usageError

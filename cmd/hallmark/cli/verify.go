@@ -34,6 +34,15 @@ type verifyOptions struct {
 }
 
 func (o *verifyOptions) AddFlags(cmd *cobra.Command) {
+	o.addTrustFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.Format, "format", "text", "output format: text or json")
+	f.BoolVar(&o.Insecure, "insecure", false, "oci:// targets: allow plain HTTP and unverified TLS to registries that are not on a loopback address (dangerous)")
+}
+
+// addTrustFlags adds the flags that say which signature to check and how
+// (shared by verify and check).
+func (o *verifyOptions) addTrustFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.Signature, "signature", "", "the OMS signature (default TARGET/model.sig for a directory; required for a single file)")
 	f.StringVar(&o.Key, "key", "", "verify with this PEM public key (ECDSA P-256/384/521 or Ed25519)")
@@ -45,11 +54,14 @@ func (o *verifyOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.TrustedRoot, "trusted-root", "", "keyless: Sigstore trusted_root.json (default: the public-good root embedded in hallmark, dated "+verify.DefaultTrustedRootDate+")")
 	f.StringArrayVar(&o.IgnorePaths, "ignore-paths", nil, "leave this path out of the model (relative to the current directory or to the model; repeatable)")
 	f.BoolVar(&o.IgnoreUnsigned, "ignore-unsigned-files", false, "hash only the files the signature names; extra files are not an error")
-	f.StringVar(&o.Format, "format", "text", "output format: text or json")
-	f.BoolVar(&o.Insecure, "insecure", false, "oci:// targets: allow plain HTTP and unverified TLS to registries that are not on a loopback address (dangerous)")
 	for _, name := range []string{"signature", "key", "trusted-root", "certificate-chain"} {
 		cmd.MarkFlagFilename(name)
 	}
+}
+
+// methodGiven reports whether a verification method flag was given.
+func (o *verifyOptions) methodGiven() bool {
+	return o.Key != "" || len(o.CertificateChain) > 0 || o.Identity != "" || o.IdentityRegexp != "" || o.Issuer != "" || o.IssuerRegexp != "" || o.TrustedRoot != ""
 }
 
 // trust validates the method flags: exactly one method.

@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/hallmarkdev/hallmark/source"
@@ -68,6 +69,9 @@ type Config struct {
 	// MaxManifests caps how many manifests an index walk may read
 	// (0: 1000).
 	MaxManifests int
+	// Auth, if set, authenticates to the registry instead of the docker
+	// and podman credential files (a Harbor scan request's credentials).
+	Auth authn.Authenticator
 }
 
 // Media types and annotations this package knows (aibom-oci.md §4).

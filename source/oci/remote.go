@@ -62,9 +62,13 @@ func openRemote(ctx context.Context, target string, cfg Config) (*registryStore,
 	if cfg.Insecure {
 		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --insecure, warned about loudly
 	}
+	auth := remote.WithAuthFromKeychain(authn.DefaultKeychain)
+	if cfg.Auth != nil {
+		auth = remote.WithAuth(cfg.Auth)
+	}
 	opts := []remote.Option{
 		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(authn.DefaultKeychain),
+		auth,
 		remote.WithTransport(&httpGuard{base: base, insecure: cfg.Insecure}),
 		remote.WithUserAgent("hallmark"),
 	}
@@ -135,4 +139,16 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// Resolve returns the manifest digest an oci:// reference names now (for
+// a digest reference, after checking the registry has it): one manifest
+// request, no blob. Admission hooks key their verdict cache by it.
+func Resolve(ctx context.Context, target string, cfg Config) (string, error) {
+	r, err := openRemote(ctx, target, cfg)
+	if err != nil {
+		return "", err
+	}
+	_, d, _, err := r.resolve(ctx)
+	return d, err
 }

@@ -42,6 +42,6 @@ or above --fail-on); 2 usage error; 3 could not complete.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(newScan(), newVerify(), newSign(), newBOM(), newCheck(), newVersion())
+	root.AddCommand(newScan(), newVerify(), newSign(), newBOM(), newCheck(), newServe(), newVersion())
 	return root
 }

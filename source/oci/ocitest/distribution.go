@@ -28,8 +28,9 @@ type Distribution struct {
 	Host string // "127.0.0.1:port"
 	Root string // storage root directory
 
-	cmd *exec.Cmd
-	out *lockedBuffer
+	cmd  *exec.Cmd
+	stop func()
+	out  *lockedBuffer
 }
 
 // StartDistribution starts the registry and stops it when the test ends.
@@ -98,10 +99,14 @@ http:
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- d.cmd.Wait() }()
+	var once sync.Once
 	stop := func() {
-		d.cmd.Process.Kill()
-		<-exited
+		once.Do(func() {
+			d.cmd.Process.Kill()
+			<-exited
+		})
 	}
+	d.stop = stop
 	deadline := time.Now().Add(15 * time.Second)
 	client := &http.Client{Timeout: time.Second}
 	for {
@@ -134,6 +139,9 @@ http:
 	})
 	return d, nil
 }
+
+// Kill stops the registry at once, as a crash would (fault tests).
+func (d *Distribution) Kill() { d.stop() }
 
 // BlobPath is where the registry stores blob digest ("sha256:<hex>") on
 // disk; change it to make the registry serve other bytes.

@@ -46,9 +46,9 @@ type Config struct {
 	// read; a non-empty answer refuses the target (a policy size limit):
 	// nothing of it is read and the run fails.
 	Admit func(art *source.Artifact) string
-	// Suppress, if set, is asked about every finding (rule id, path inside
-	// the target); a non-empty reason marks it suppressed.
-	Suppress func(rule, name string) string
+	// Suppress, if set, is asked about every finding of every file; a
+	// non-empty reason marks it suppressed.
+	Suppress func(f *scan.Finding, file *scan.FileResult) string
 }
 
 // Result is everything one run found.
@@ -271,12 +271,12 @@ func Run(ctx context.Context, targets []string, cfg Config) (*Result, error) {
 
 // suppress marks the findings a policy suppresses and recomputes the
 // verdicts without them.
-func suppress(files []scan.FileResult, why func(rule, name string) string, overrides map[string]scan.Severity) {
+func suppress(files []scan.FileResult, why func(f *scan.Finding, file *scan.FileResult) string, overrides map[string]scan.Severity) {
 	for i := range files {
 		fr := &files[i]
 		changed := false
 		for j := range fr.Findings {
-			if r := why(fr.Findings[j].Rule, fr.Name); r != "" {
+			if r := why(&fr.Findings[j], fr); r != "" {
 				fr.Findings[j].Suppressed = r
 				changed = true
 			}

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hallmarkdev/hallmark/audit"
@@ -121,9 +123,9 @@ func Check(ctx context.Context, target string, cfg Config) (*Outcome, error) {
 		}
 	}
 	if len(pol.Suppress) > len(expired) {
-		acfg.Suppress = func(rule, name string) string {
+		acfg.Suppress = func(f *scan.Finding, file *scan.FileResult) string {
 			for _, s := range pol.Suppress {
-				if !s.Expired(now) && s.Matches(rule, name) {
+				if !s.Expired(now) && s.MatchesFinding(f.Rule, file.Name, f.Global, file.SHA256) {
 					return s.Reason
 				}
 			}
@@ -153,12 +155,16 @@ func Check(ctx context.Context, target string, cfg Config) (*Outcome, error) {
 	if n, first := findingsAtOrAbove(res, res.FailOn); n > 0 {
 		g.Reasons = append(g.Reasons, fmt.Sprintf("%d finding(s) at or above %s, first: %s", n, res.FailOn, first))
 	}
+	formatRules := len(pol.Formats.Allow) > 0 || len(pol.Formats.Deny) > 0
 	for _, f := range t.Files {
 		if isSkippedFormat(f.Format) {
 			continue
 		}
 		if why := pol.Formats.Check(FileFormats(&f)); why != "" {
 			g.Reasons = append(g.Reasons, f.Path+": "+why)
+		} else if formatRules && f.Scanned && !f.Complete {
+			// What was not read cannot be shown to be an allowed format.
+			g.Reasons = append(g.Reasons, f.Path+": not read to the end (a limit was reached), so its formats cannot be checked against the policy's formats")
 		}
 	}
 	for _, s := range expired {
@@ -272,29 +278,38 @@ func findingsAtOrAbove(res *audit.Result, failOn scan.Severity) (int, string) {
 	return n, fmt.Sprintf("%s %s in %s: %s", worst.Severity, worst.Rule, worst.Path, msg)
 }
 
-// FileFormats names what a file is, as the policy's formats section does.
+// FileFormats names what a file is, as the policy's formats section does:
+// its own format, the formats inside it, and the pickle-based formats its
+// content amounts to (a pickle anywhere is "pickle" and "pickle-based"; a
+// joblib, PyTorch or Keras file is named so whatever wraps it).
 func FileFormats(f *scan.FileResult) []string {
 	out := []string{f.Format}
+	pickled := f.Format == scan.FormatPickle
 	if x := f.Facts; x != nil {
 		out = append(out, x.Format)
 		out = append(out, x.WeightFormats...)
-		// A framework names a pickle-based format only for the containers
-		// that framework pickles into (a safetensors file written from
-		// PyTorch is not a PyTorch checkpoint).
-		if x.Format == scan.FormatZip || x.Format == scan.FormatPickle || x.Format == scan.FormatTar {
-			switch {
-			case strings.HasPrefix(x.Framework, "pytorch"):
-				out = append(out, "pytorch")
-			case strings.HasPrefix(x.Framework, "joblib"):
+		out = append(out, x.Contains...)
+		if x.PickleStreams > 0 || x.Format == scan.FormatPickle || len(x.Globals) > 0 || slices.Contains(x.Contains, scan.FormatPickle) {
+			pickled = true
+		}
+		switch {
+		case strings.HasPrefix(x.Framework, "joblib"):
+			out = append(out, "joblib")
+		case x.Framework == "keras":
+			out = append(out, "keras")
+		case strings.HasPrefix(x.Framework, "pytorch") && x.Format != scan.FormatSafetensors:
+			// A safetensors file written from PyTorch is not a checkpoint.
+			out = append(out, "pytorch")
+		}
+		for _, g := range x.Globals {
+			if strings.HasPrefix(g, "joblib.") {
 				out = append(out, "joblib")
+				break
 			}
 		}
-		if x.PickleStreams > 0 || x.Format == scan.FormatPickle || len(x.Globals) > 0 {
-			out = append(out, "pickle-based")
-		}
 	}
-	if f.Format == scan.FormatPickle {
-		out = append(out, "pickle-based")
+	if pickled {
+		out = append(out, scan.FormatPickle, "pickle-based")
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -356,12 +371,19 @@ func checkSignature(ctx context.Context, cfg Config, t *audit.TargetResult, targ
 			known[f.Name] = f
 		}
 	}
+	var mu sync.Mutex
+	served := map[string]bool{}
 	lookup := func(name string, size int64) ([]byte, bool) {
 		f, ok := known[name]
 		if !ok || f.Size != size {
 			return nil, false
 		}
 		b, err := hex.DecodeString(f.SHA256)
+		if err == nil {
+			mu.Lock()
+			served[name] = true
+			mu.Unlock()
+		}
 		return b, err == nil
 	}
 	var names []string
@@ -376,6 +398,22 @@ func checkSignature(ctx context.Context, cfg Config, t *audit.TargetResult, targ
 		return nil, sbom.Signature{}, fmt.Errorf("hashing %s: %w", target, err)
 	}
 	sc.Bytes = local.Bytes
+	if opts.Method != manifest.MethodShards && (opts.Hash == "" || opts.Hash == manifest.HashSHA256) {
+		// Every signed file must be one the scan read: a file that appeared
+		// or changed after the scan read the folder would be verified but
+		// never scanned.
+		var unscanned []string
+		for _, r := range local.Resources {
+			if !served[r.Name] {
+				unscanned = append(unscanned, r.Name)
+			}
+		}
+		if len(unscanned) > 0 {
+			sc.Found = true
+			sc.Error = fmt.Sprintf("%d file(s) the signature covers were not the bytes the scan read (they appeared or changed during the check): %s", len(unscanned), oneLineJoin(unscanned))
+			return sc, sbom.Signature{}, nil
+		}
+	}
 	var why []string
 	for _, s := range cfg.Signers {
 		v, err := verify.NewVerifier(s.Trust, s.Opts...)
@@ -461,14 +499,28 @@ func fileURL(p string) string {
 	return "file://" + filepath.ToSlash(abs)
 }
 
-// readCapped reads at most limit+1 bytes, so an oversized signature is
-// refused by its parser without being held whole.
+// readCapped reads at most limit+1 bytes of a regular file, so an
+// oversized signature is refused by its parser without being held whole.
 func readCapped(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	return ReadSignatureFile(path, limit)
+}
+
+// ReadSignatureFile reads at most limit+1 bytes of path, which must be a
+// regular file: it is opened without blocking, so a FIFO or device named
+// like a signature is refused instead of hanging the run.
+func ReadSignatureFile(path string, limit int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
+	}
 	return io.ReadAll(io.LimitReader(f, limit+1))
 }
 

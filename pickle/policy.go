@@ -11,7 +11,7 @@ import (
 // RulesVersion names the version of the policy tables in rules/. Bump it
 // whenever allow.txt, deny.txt or the judged-by-arguments set changes, so a
 // report says which rules produced it.
-const RulesVersion = "2026.11.30"
+const RulesVersion = "2026.11.30.2"
 
 //go:embed rules/allow.txt rules/deny.txt
 var rulesFS embed.FS

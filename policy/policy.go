@@ -100,6 +100,8 @@ type FileFormats struct {
 type FileSuppression struct {
 	Rule    string `json:"rule"`
 	Path    string `json:"path,omitempty"`
+	Global  string `json:"global,omitempty"`
+	SHA256  string `json:"sha256,omitempty"`
 	Reason  string `json:"reason"`
 	Expires string `json:"expires,omitempty"`
 }
@@ -232,8 +234,12 @@ func knownRule(id string) bool {
 // path, for a stated reason, optionally until a time.
 type Suppression struct {
 	Rule, Path, Reason string
-	Expires            time.Time // zero: never
-	Source             string    // "suppress[2]", for messages
+	// Global, if set, binds the suppression to the pickle global the
+	// finding names ("mylib.models.Linear"); SHA256 to the file's content
+	// (hex): what was reviewed, not whatever later takes its place.
+	Global, SHA256 string
+	Expires        time.Time // zero: never
+	Source         string    // "suppress[2]", for messages
 }
 
 // Matches reports whether the suppression covers a finding of rule in the
@@ -249,6 +255,19 @@ func (s Suppression) Matches(rule, relPath string) bool {
 	}
 	ok, err := path.Match(s.Path, relPath)
 	return err == nil && ok
+}
+
+// MatchesFinding is Matches, plus the global and content bindings: a
+// suppression with global only covers findings about that global, one
+// with sha256 only the file with those bytes.
+func (s Suppression) MatchesFinding(rule, relPath, global, fileSHA256 string) bool {
+	if !s.Matches(rule, relPath) {
+		return false
+	}
+	if s.Global != "" && s.Global != global {
+		return false
+	}
+	return s.SHA256 == "" || strings.EqualFold(s.SHA256, fileSHA256)
 }
 
 // Expired reports whether the suppression's expiry has passed at now.
@@ -277,7 +296,10 @@ func parseSuppress(in []FileSuppression) ([]Suppression, error) {
 		if strings.TrimSpace(e.Reason) == "" {
 			return nil, fmt.Errorf("%s.reason: missing: say why the finding is accepted", src)
 		}
-		s := Suppression{Rule: e.Rule, Path: e.Path, Reason: e.Reason, Source: src}
+		if e.SHA256 != "" && !isHex64(e.SHA256) {
+			return nil, fmt.Errorf("%s.sha256: %q is not 64 hex digits (the file's SHA-256, as hallmark reports it)", src, e.SHA256)
+		}
+		s := Suppression{Rule: e.Rule, Path: e.Path, Global: e.Global, SHA256: strings.ToLower(e.SHA256), Reason: e.Reason, Source: src}
 		if e.Expires != "" {
 			t, err := parseExpiry(e.Expires)
 			if err != nil {
@@ -472,4 +494,16 @@ func readCapped(path string, limit int64) ([]byte, error) {
 
 func humanLimit(n int64) string {
 	return fmt.Sprintf("%d MiB", n>>20)
+}
+
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	return true
 }

@@ -41,11 +41,17 @@ func (b *builder) licenses(f facts) *cdx.Licenses {
 	for _, l := range f.oci.Licenses {
 		in = append(in, licenseIn{text: l, source: "packaging"})
 	}
-	if c := f.card; c != nil && c.License != "" {
-		if strings.EqualFold(c.License, "other") && c.LicenseName != "" {
-			in = append(in, licenseIn{text: c.LicenseName, url: c.LicenseLink, source: "model card"})
-		} else {
-			in = append(in, licenseIn{text: c.License, url: c.LicenseLink, source: "model card"})
+	if c := f.card; c != nil {
+		lics := c.Licenses
+		if len(lics) == 0 && c.License != "" {
+			lics = []string{c.License}
+		}
+		for _, l := range lics {
+			if strings.EqualFold(l, "other") && c.LicenseName != "" {
+				in = append(in, licenseIn{text: c.LicenseName, url: c.LicenseLink, source: "model card"})
+			} else {
+				in = append(in, licenseIn{text: l, url: c.LicenseLink, source: "model card"})
+			}
 		}
 	}
 	if l := f.gguf["general.license.name"]; l != "" {
@@ -85,7 +91,7 @@ func (b *builder) licenseList(in []licenseIn) *cdx.Licenses {
 		} else {
 			e.name = text
 		}
-		if usableURL(l.url) {
+		if webURL(l.url) {
 			e.url = l.url
 		}
 		key := strings.ToLower(e.id + e.expr + e.name)

@@ -169,6 +169,9 @@ func (b *builder) model(sigs []Signature) cdx.Component {
 		if u == "" || !usableURL(u) {
 			return
 		}
+		if typ != cdx.ERTypeDistribution && typ != cdx.ERTypeAttestation && typ != cdx.ERTypeDigitalSignature && typ != cdx.ERTypeOther && !webURL(u) {
+			return // a link the model states: http(s) only
+		}
 		for _, e := range ext {
 			if e.Type == typ && e.URL == u {
 				return
@@ -289,13 +292,32 @@ func ociPURL(registry, repo, digest, tag string, layout bool) string {
 }
 
 // usableURL keeps references that are absolute URLs without spaces or
-// control characters (the schema's iri-reference).
+// control characters (the schema's iri-reference), in the schemes hallmark
+// writes: http(s) for links the model states, oci and file for where
+// hallmark found a signature. A model card's javascript: or data: link
+// never reaches a BOM viewer.
 func usableURL(u string) bool {
 	if len(u) > 2000 || strings.ContainsAny(u, " \t\r\n\"<>\\^`{|}") {
 		return false
 	}
 	p, err := url.Parse(u)
-	return err == nil && p.Scheme != "" && (p.Host != "" || p.Opaque != "" || p.Scheme == "file" && p.Path != "")
+	if err != nil {
+		return false
+	}
+	switch strings.ToLower(p.Scheme) {
+	case "http", "https", "oci":
+		return p.Host != ""
+	case "file":
+		return p.Path != ""
+	}
+	return false
+}
+
+// webURL is usableURL for links taken from the model's own text: http(s)
+// only.
+func webURL(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && usableURL(u) && (strings.EqualFold(p.Scheme, "http") || strings.EqualFold(p.Scheme, "https"))
 }
 
 // propList collects properties in a fixed order.
@@ -471,7 +493,7 @@ func (b *builder) modelProps(p *propList, f facts, sigs []Signature) {
 		}
 	}
 
-	// The scan.
+	// The scan, and the gate's decision when `check` made one.
 	r := b.res
 	verdict := "clean"
 	switch {
@@ -481,6 +503,17 @@ func (b *builder) modelProps(p *propList, f facts, sigs []Signature) {
 		verdict = "incomplete"
 	}
 	p.add("scan:verdict", verdict)
+	if g := r.Gate; g != nil {
+		p.add("gate:verdict", g.Verdict)
+		for i, reason := range g.Reasons {
+			if i == 16 {
+				p.add("gate:reason", fmt.Sprintf("and %d more", len(g.Reasons)-i))
+				break
+			}
+			p.add("gate:reason", reason)
+		}
+		p.add("gate:policy_digest", g.Digest)
+	}
 	p.add("scan:fail_on", r.FailOn.String())
 	p.add("scan:rules_version", r.RulesVersion)
 	p.int("scan:files", int64(len(b.files)))
@@ -488,13 +521,22 @@ func (b *builder) modelProps(p *propList, f facts, sigs []Signature) {
 		n := 0
 		for i := range b.files {
 			for _, fd := range b.files[i].Findings {
-				if fd.Severity == sev {
+				if fd.Severity == sev && fd.Suppressed == "" {
 					n += max(fd.Count, 1)
 				}
 			}
 		}
 		p.add("scan:findings:"+sev.String(), strconv.Itoa(n))
 	}
+	suppressed := 0
+	for i := range b.files {
+		for _, fd := range b.files[i].Findings {
+			if fd.Suppressed != "" {
+				suppressed += max(fd.Count, 1)
+			}
+		}
+	}
+	p.int("scan:suppressed", int64(suppressed))
 	p.int("scan:incomplete_files", int64(countIf(b.files, func(fr *scan.FileResult) bool { return fr.Scanned && !fr.Complete })))
 	p.int("scan:errors", int64(countIf(b.files, func(fr *scan.FileResult) bool { return fr.Error != "" })))
 
@@ -577,9 +619,15 @@ func (b *builder) fileComponent(fr *scan.FileResult) cdx.Component {
 		}
 	}
 	n := map[scan.Severity]int{}
+	suppressed := 0
 	for _, fd := range fr.Findings {
+		if fd.Suppressed != "" {
+			suppressed += max(fd.Count, 1)
+			continue
+		}
 		n[fd.Severity] += max(fd.Count, 1)
 	}
+	p.int("file:suppressed", int64(suppressed))
 	for _, sev := range []scan.Severity{scan.Critical, scan.High, scan.Medium, scan.Low, scan.Info} {
 		if n[sev] > 0 {
 			p.add("file:findings:"+sev.String(), strconv.Itoa(n[sev]))
@@ -716,7 +764,7 @@ func (b *builder) addDatasets(f facts) {
 	for _, d := range all {
 		ref := b.ref("dataset", d.name)
 		cd := cdx.ComponentData{Type: cdx.ComponentDataTypeDataset, Name: d.name, Description: d.desc}
-		if d.url != "" && usableURL(d.url) {
+		if d.url != "" && webURL(d.url) {
 			cd.Contents = &cdx.ComponentDataContents{URL: d.url}
 		}
 		c := cdx.Component{Type: cdx.ComponentTypeData, Name: d.name, BOMRef: ref, Data: &[]cdx.ComponentData{cd}}
@@ -772,7 +820,7 @@ func (b *builder) pedigree(f facts) *cdx.Pedigree {
 				x.url = "https://huggingface.co/" + x.id
 			}
 		}
-		if usableURL(x.url) {
+		if webURL(x.url) {
 			c.ExternalReferences = &[]cdx.ExternalReference{{Type: cdx.ERTypeWebsite, URL: x.url}}
 		}
 		c.Properties = &[]cdx.Property{{Name: ns + "base_model:source", Value: x.source}}

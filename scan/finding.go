@@ -45,13 +45,16 @@ type Finding struct {
 
 // Facts are what the parsers learned about a file.
 type Facts struct {
-	Format         string   `json:"format"`
-	Framework      string   `json:"framework,omitempty"`
-	PickleProtocol int      `json:"pickle_protocol,omitempty"`
-	PickleStreams  int      `json:"pickle_streams,omitempty"`
-	Opcodes        int64    `json:"opcodes,omitempty"`
-	Members        int      `json:"members,omitempty"`
-	Globals        []string `json:"globals,omitempty"`
+	Format         string `json:"format"`
+	Framework      string `json:"framework,omitempty"`
+	PickleProtocol int    `json:"pickle_protocol,omitempty"`
+	PickleStreams  int    `json:"pickle_streams,omitempty"`
+	Opcodes        int64  `json:"opcodes,omitempty"`
+	Members        int    `json:"members,omitempty"`
+	// Contains are the formats of the members (a pickle inside a gzip, the
+	// arrays of an .npz), each once.
+	Contains []string `json:"contains,omitempty"`
+	Globals  []string `json:"globals,omitempty"`
 
 	// What the model is, for the BOM and the reader.
 	Architecture  string `json:"architecture,omitempty"`

@@ -141,6 +141,10 @@ func (w *walker) scan(in input) string {
 	}
 	if in.member != "" || in.depth > 0 {
 		w.facts.Members++
+		if format != FormatUnknown && len(w.facts.Contains) < maxFactList {
+			// What loaders meet inside: the policy's formats judge it.
+			w.facts.Contains = union(w.facts.Contains, []string{format})
+		}
 	}
 	if magic != "" {
 		w.add(in, Finding{Rule: RulePolyglot, Severity: Medium, Offset: 0, Message: fmt.Sprintf("starts like %s but is also a valid pickle: a loader that sniffs content runs the pickle", magic)})

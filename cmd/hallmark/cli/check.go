@@ -99,6 +99,10 @@ func runCheck(cmd *cobra.Command, o *checkOptions, target string) error {
 	if err != nil {
 		return usagef("--fail-on: %v", err)
 	}
+	ts, err := sourceDateEpoch() // the BOM's timestamp, for reproducible BOMs
+	if err != nil {
+		return err
+	}
 	isOCI := strings.HasPrefix(target, "oci://") || strings.HasPrefix(target, "oci-layout://")
 	o.oci = isOCI
 	if isOCI && (o.Signature != "" || len(o.IgnorePaths) > 0 || o.IgnoreUnsigned) {
@@ -115,6 +119,10 @@ func runCheck(cmd *cobra.Command, o *checkOptions, target string) error {
 		if cfg.Policy.FailOn != 0 && !cmd.Flags().Changed("fail-on") {
 			cfg.FailOn = cfg.Policy.FailOn
 		}
+	}
+	if o.methodGiven() && cfg.Policy != nil && len(cfg.Policy.Signature.AnyOf) > 0 {
+		// Silently trusting a second signer would weaken the policy.
+		return usagef("the policy %s names its signers (signature.any-of): do not also give --key, --certificate-chain or --identity", o.Policy)
 	}
 	if o.methodGiven() {
 		trust, vopts, err := o.trust()
@@ -164,7 +172,7 @@ func runCheck(cmd *cobra.Command, o *checkOptions, target string) error {
 	// Outputs: the BOM, then the result, then one line that says why.
 	t := out.Result.Targets[0]
 	if o.BOM != "" && t.Error == "" && t.Refused == "" {
-		bom, err := sbom.Build(out.Result, sbom.Options{SpecVersion: o.BOMSpec, Signatures: out.Signatures})
+		bom, err := sbom.Build(out.Result, sbom.Options{SpecVersion: o.BOMSpec, Signatures: out.Signatures, Timestamp: ts})
 		if err == nil {
 			err = writeBOMFile(o.BOM, bom, o.BOMFormat, o.BOMSpec)
 		}
@@ -177,6 +185,9 @@ func runCheck(cmd *cobra.Command, o *checkOptions, target string) error {
 	}
 	for _, e := range out.Incomplete {
 		fmt.Fprintf(stderr, "hallmark: %s\n", e)
+	}
+	for _, w := range out.Gate.Warnings {
+		fmt.Fprintf(stderr, "hallmark: warning: %s\n", w)
 	}
 	fmt.Fprintln(stderr, gate.SummaryLine(out, time.Since(start)))
 	switch {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hallmarkdev/hallmark/gate"
 	"github.com/hallmarkdev/hallmark/verify"
 	"github.com/hallmarkdev/hallmark/verify/manifest"
 )
@@ -325,13 +326,9 @@ func writeVerify(w io.Writer, format string, rep *verifyReport) error {
 	return nil
 }
 
-// readCapped reads a file but never more than limit+1 bytes, so that an
-// oversized signature is refused by its parser without being held whole.
+// readCapped reads a regular file but never more than limit+1 bytes, so
+// that an oversized signature is refused by its parser without being held
+// whole, and a FIFO named like a signature never hangs the run.
 func readCapped(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, limit+1))
+	return gate.ReadSignatureFile(path, limit)
 }

@@ -77,18 +77,27 @@ func (c *checker) Check(ctx context.Context, ref string, ociCfg *oci.Config) (Ve
 	if ociCfg != nil {
 		oc = *ociCfg
 	}
+	// A digest reference needs no registry round trip when its verdict is
+	// cached; a tag is resolved every time (it may have moved).
+	if repo, d, ok := strings.Cut(strings.TrimPrefix(ref, "oci://"), "@"); ok && strings.HasPrefix(d, "sha256:") {
+		if v, ok := c.get(cacheKey(repo, d, c.policyID)); ok {
+			c.metrics.cacheHits.Inc()
+			v.Ref, v.Cached = ref, true
+			return v, nil
+		}
+	}
 	digest, err := oci.Resolve(ctx, ref, oc)
 	if err != nil {
 		return Verdict{Ref: ref}, fmt.Errorf("resolving %s: %w", ref, err)
 	}
-	key := digest + "|" + c.policyID
+	pinned := pinnedRef(ref, digest)
+	key := cacheKey(strings.TrimPrefix(strings.SplitN(pinned, "@", 2)[0], "oci://"), digest, c.policyID)
 	if v, ok := c.get(key); ok {
 		c.metrics.cacheHits.Inc()
 		v.Ref, v.Cached = ref, true
 		return v, nil
 	}
 	c.metrics.cacheMisses.Inc()
-	pinned := pinnedRef(ref, digest)
 	ch := c.group.DoChan(key, func() (any, error) {
 		return c.scan(c.base, pinned, digest, oc)
 	})
@@ -136,7 +145,7 @@ func (c *checker) scan(ctx context.Context, pinned, digest string, oc oci.Config
 	case len(out.Incomplete) > 0:
 		return Verdict{}, fmt.Errorf("checking %s: %w: %s", pinned, errIncomplete, out.Incomplete[0])
 	}
-	key := digest + "|" + c.policyID
+	key := cacheKey(strings.TrimPrefix(strings.SplitN(pinned, "@", 2)[0], "oci://"), digest, c.policyID)
 	cached := v
 	cached.Outcome = nil // the cache keeps the decision, not the whole result
 	c.put(key, cached)
@@ -169,6 +178,13 @@ func (c *checker) put(key string, v Verdict) {
 		delete(c.index, old.Value.(*entry).key)
 	}
 	c.metrics.cacheEntries.Set(float64(c.lru.Len()))
+}
+
+// cacheKey names a verdict: the repository (signatures are attached per
+// repository, so a verdict is never reused across them), the manifest
+// digest and the policy.
+func cacheKey(repo, digest, policyID string) string {
+	return repo + "@" + digest + "|" + policyID
 }
 
 // pinnedRef is ref with its tag replaced by the digest it resolved to:

@@ -268,6 +268,16 @@ func TestAdmissionLoad(t *testing.T) {
 // and the number of failures (transport errors, non-200, denied).
 func load(t testing.TB, url string, body []byte, n, c int) ([]time.Duration, int) {
 	t.Helper()
+	bodies := make([][]byte, n)
+	for i := range bodies {
+		bodies[i] = body
+	}
+	return loadEach(t, url, bodies, c)
+}
+
+// loadEach posts each body once, c at a time.
+func loadEach(t testing.TB, url string, bodies [][]byte, c int) ([]time.Duration, int) {
+	t.Helper()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c}, Timeout: 30 * time.Second}
 	var (
 		mu   sync.Mutex
@@ -275,12 +285,12 @@ func load(t testing.TB, url string, body []byte, n, c int) ([]time.Duration, int
 		errs int
 		wg   sync.WaitGroup
 	)
-	jobs := make(chan struct{})
+	jobs := make(chan []byte)
 	for range c {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range jobs {
+			for body := range jobs {
 				start := time.Now()
 				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
 				ok := err == nil && resp.StatusCode == 200
@@ -300,8 +310,8 @@ func load(t testing.TB, url string, body []byte, n, c int) ([]time.Duration, int
 			}
 		}()
 	}
-	for range n {
-		jobs <- struct{}{}
+	for _, b := range bodies {
+		jobs <- b
 	}
 	close(jobs)
 	wg.Wait()

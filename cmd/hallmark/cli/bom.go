@@ -94,13 +94,8 @@ status is 3 if a file could not be read. Output is deterministic with
 			stderr := cmd.ErrOrStderr()
 			cfg := audit.Config{FailOn: scan.Medium, Jobs: o.Jobs}
 			cfg.OCI.Insecure = o.Insecure
-			if o.Insecure {
-				fmt.Fprintln(stderr, "hallmark: WARNING: --insecure: registries may be reached over plain HTTP or TLS without certificate checks. Blobs are still checked against their digests.")
-			}
-			if !o.Quiet && isTerminal(stderr) {
-				pl := &progressLine{w: stderr}
-				cfg.Progress, cfg.OCI.Progress = pl.scanned, pl.pulled
-			}
+			warnInsecure(stderr, o.Insecure)
+			cfg.Progress, cfg.OCI.Progress = progress(stderr, o.Quiet)
 			res, err := audit.Run(cmd.Context(), args, cfg)
 			if err != nil {
 				return err

@@ -151,13 +151,8 @@ func runCheck(cmd *cobra.Command, o *checkOptions, target string) error {
 			cfg.IgnorePaths = append(cfg.IgnorePaths, rel)
 		}
 	}
-	if o.Insecure {
-		fmt.Fprintln(stderr, "hallmark: WARNING: --insecure: registries may be reached over plain HTTP or TLS without certificate checks. Blobs and signatures are still checked.")
-	}
-	if !o.Quiet && isTerminal(stderr) {
-		pl := &progressLine{w: stderr}
-		cfg.Progress, cfg.OCI.Progress = pl.scanned, pl.pulled
-	}
+	warnInsecure(stderr, o.Insecure)
+	cfg.Progress, cfg.OCI.Progress = progress(stderr, o.Quiet)
 
 	out, err := gate.Check(cmd.Context(), target, cfg)
 	if err != nil {

@@ -88,13 +88,8 @@ evaluating anything.`,
 				return err
 			}
 			stderr := cmd.ErrOrStderr()
-			if o.Insecure {
-				fmt.Fprintln(stderr, "hallmark: WARNING: --insecure: registries may be reached over plain HTTP or TLS without certificate checks; anyone on the network path can change what tags resolve to. Blobs are still checked against their digests.")
-			}
-			if !o.Quiet && isTerminal(stderr) {
-				pl := &progressLine{w: stderr}
-				cfg.Progress, cfg.OCI.Progress = pl.scanned, pl.pulled
-			}
+			warnInsecure(stderr, o.Insecure)
+			cfg.Progress, cfg.OCI.Progress = progress(stderr, o.Quiet)
 			res, err := audit.Run(cmd.Context(), args, cfg)
 			if err != nil {
 				return err
@@ -151,6 +146,23 @@ func outcome(stderr io.Writer, res *audit.Result) error {
 		return &incompleteError{fmt.Errorf("%d target(s) or file(s) could not be read", res.Summary.Errors)}
 	}
 	return nil
+}
+
+// warnInsecure says loudly what --insecure gives up.
+func warnInsecure(stderr io.Writer, insecure bool) {
+	if insecure {
+		fmt.Fprintln(stderr, "hallmark: WARNING: --insecure: registries may be reached over plain HTTP or TLS without certificate checks; anyone on the network path can change what tags resolve to. Blobs and signatures are still checked against their digests.")
+	}
+}
+
+// progress returns the scan and pull callbacks that draw one line on
+// stderr, or nils when stderr is not a terminal or --quiet was given.
+func progress(stderr io.Writer, quiet bool) (func(done, total int, bytes int64), func(oci.Progress)) {
+	if quiet || !isTerminal(stderr) {
+		return nil, nil
+	}
+	pl := &progressLine{w: stderr}
+	return pl.scanned, pl.pulled
 }
 
 func isTerminal(w io.Writer) bool {

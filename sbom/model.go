@@ -20,23 +20,20 @@ const ns = "hallmark:"
 
 // facts is what the target's files and packaging say, merged.
 type facts struct {
-	oci   source.Model // the packaging's description, first non-empty field wins
-	card  *modelcard.Card
-	cfg   *scan.FileResult            // config.json
-	gguf  map[string]string           // the GGUF file's general.* metadata
-	name  string                      // the name a weights file states (GGUF general.name)
-	files map[string]*scan.FileResult // by name
+	oci  source.Model // the packaging's description, first non-empty field wins
+	card *modelcard.Card
+	cfg  *scan.FileResult  // config.json
+	gguf map[string]string // the GGUF file's general.* metadata
+	name string            // the name a weights file states (GGUF general.name)
 }
 
 func (b *builder) collect() facts {
 	var f facts
-	f.files = map[string]*scan.FileResult{}
 	for _, m := range b.t.Models {
 		mergeModel(&f.oci, m)
 	}
 	for i := range b.files {
 		fr := &b.files[i]
-		f.files[fr.Name] = fr
 		if fr.Facts == nil {
 			continue
 		}
@@ -128,7 +125,7 @@ func (b *builder) model(sigs []Signature) cdx.Component {
 
 	// Identity.
 	hfID, hfRev := hfCache(t.Root)
-	c.Name = first(f.oci.Name, cardName(f.card), f.name, lastSegment(t.Repository), hfName(hfID), baseName(t.Root), baseName(t.Target), "model")
+	c.Name = first(f.oci.Name, cardName(f.card), f.name, lastSegment(t.Repository), lastSegment(hfID), baseName(t.Root), baseName(t.Target), "model")
 	c.Version = first(f.oci.Version, f.gguf["general.version"], t.Tag)
 	c.Description = first(f.oci.Description, f.gguf["general.description"])
 	c.BOMRef = b.ref("model", c.Name)
@@ -254,8 +251,6 @@ func lastSegment(repo string) string {
 	}
 	return repo
 }
-
-func hfName(id string) string { return lastSegment(id) }
 
 var hfSnapshot = regexp.MustCompile(`(?:^|/)models--([A-Za-z0-9][A-Za-z0-9._-]*)--([A-Za-z0-9][A-Za-z0-9._-]*)/snapshots/([0-9a-f]{40})(?:/|$)`)
 

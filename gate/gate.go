@@ -311,6 +311,9 @@ func FileFormats(f *scan.FileResult) []string {
 	if pickled {
 		out = append(out, scan.FormatPickle, "pickle-based")
 	}
+	if f.Facts != nil && f.Facts.Executable != "" {
+		out = append(out, "executable") // native code is never a document
+	}
 	slices.Sort(out)
 	return slices.Compact(out)
 }

@@ -14,11 +14,13 @@ type Formats struct {
 
 // formatNames are the format names a policy may use, most specific first.
 // zlib and lzma are the raw compression streams scan reports (joblib
-// writes them).
+// writes them). executable is native code or compiled Python (ELF, Mach-O,
+// PE, wasm, .pyc) where no model format was: only an allow list that
+// names it admits it.
 var formatNames = []string{
 	"pytorch", "joblib", "keras", "tensorflow", "onnx", "safetensors", "gguf", "numpy", "hdf5", "pickle",
 	"zip", "tar", "7z", "gzip", "bzip2", "xz", "zstd", "lz4", "zlib", "lzma",
-	"json", "python", "jinja", "text", "unknown",
+	"json", "python", "jinja", "text", "unknown", "executable",
 }
 
 // formatGroups are the group names a policy may use and their members.

@@ -88,8 +88,9 @@ func (e *Engine) File(ctx context.Context, f source.File, display string) FileRe
 		}
 		sort.Strings(w.facts.Globals)
 		res.Facts = &w.facts
-	} else if w.facts.License != "" || len(w.facts.Metadata) > 0 {
-		// A model card: not scanned, but it names the licence.
+	} else if w.facts.License != "" || len(w.facts.Metadata) > 0 || w.facts.Card != nil || w.facts.Executable != "" {
+		// Not scanned, but known: a model card (licence, datasets…), or
+		// native code.
 		w.facts.Format = res.Format
 		res.Facts = &w.facts
 	}

@@ -54,7 +54,10 @@ type Facts struct {
 	// Contains are the formats of the members (a pickle inside a gzip, the
 	// arrays of an .npz), each once.
 	Contains []string `json:"contains,omitempty"`
-	Globals  []string `json:"globals,omitempty"`
+	// Executable names native code or compiled Python found where no model
+	// format was: elf, mach-o, pe, wasm, pyc.
+	Executable string   `json:"executable,omitempty"`
+	Globals    []string `json:"globals,omitempty"`
 
 	// What the model is, for the BOM and the reader.
 	Architecture  string `json:"architecture,omitempty"`

@@ -2,7 +2,9 @@ package scan
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -137,6 +139,12 @@ func (w *walker) scan(in input) string {
 			format = pf
 		} else if in.member == "" && strings.EqualFold(path.Base(in.name), "README.md") {
 			w.modelCard(in)
+		}
+		if format == FormatUnknown {
+			// Native code or compiled Python in no model format: policies
+			// that allow only some formats must not wave it through as a
+			// document.
+			setIf(&w.facts.Executable, executableKind(head))
 		}
 	}
 	if in.member != "" || in.depth > 0 {
@@ -376,4 +384,31 @@ func (w *walker) declaredBomb(in input, declared, packed int64) {
 	case declared > 1<<30 && declared/max(packed, 1) > w.lim.MaxRatio:
 		w.add(in, Finding{Rule: RuleBomb, Severity: High, Offset: -1, Message: fmt.Sprintf("compressed members declare %d MiB from %d KiB (over the %d:1 ratio limit): a decompression bomb; members were read only as far as their format needs", declared>>20, packed>>10, w.lim.MaxRatio)})
 	}
+}
+
+// executableKind names native executables and libraries (ELF, Mach-O,
+// PE, WebAssembly) and compiled Python by their magic, or "".
+func executableKind(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte("\x7fELF")):
+		return "elf"
+	case len(head) >= 4 && (bytes.Equal(head[:4], []byte{0xfe, 0xed, 0xfa, 0xce}) || bytes.Equal(head[:4], []byte{0xfe, 0xed, 0xfa, 0xcf}) ||
+		bytes.Equal(head[:4], []byte{0xce, 0xfa, 0xed, 0xfe}) || bytes.Equal(head[:4], []byte{0xcf, 0xfa, 0xed, 0xfe}) ||
+		bytes.Equal(head[:4], []byte{0xca, 0xfe, 0xba, 0xbe}) && len(head) >= 8 && head[7] < 0x20): // fat Mach-O, not a Java class
+		return "mach-o"
+	case bytes.HasPrefix(head, []byte("MZ")) && len(head) >= 0x40 && peSignature(head):
+		return "pe"
+	case bytes.HasPrefix(head, []byte("\x00asm")):
+		return "wasm"
+	case len(head) >= 16 && head[2] == '\r' && head[3] == '\n' && binary.LittleEndian.Uint16(head[:2]) >= 2900 && binary.LittleEndian.Uint16(head[:2]) < 4000:
+		return "pyc" // CPython 3.x magic: a 16-bit number, then \r\n
+	}
+	return ""
+}
+
+// peSignature checks that the MZ header points at a "PE\0\0" signature
+// within the head.
+func peSignature(head []byte) bool {
+	off := int(binary.LittleEndian.Uint32(head[0x3c:0x40]))
+	return off >= 0x40 && off+4 <= len(head) && bytes.Equal(head[off:off+4], []byte("PE\x00\x00"))
 }

@@ -397,11 +397,15 @@ func checkSignature(ctx context.Context, cfg Config, t *audit.TargetResult, targ
 		}
 	}
 	local, err := manifest.ComputeKnown(ctx, target, opts, names, lookup)
+	if errors.Is(err, manifest.ErrNotScanned) {
+		sc.Found, sc.Error = true, "a signed file is not the bytes the scan read: "+err.Error()
+		return sc, sbom.Signature{}, nil
+	}
 	if err != nil {
 		return nil, sbom.Signature{}, fmt.Errorf("hashing %s: %w", target, err)
 	}
 	sc.Bytes = local.Bytes
-	if opts.Method != manifest.MethodShards && (opts.Hash == "" || opts.Hash == manifest.HashSHA256) {
+	if opts.Method != manifest.MethodShards {
 		// Every signed file must be one the scan read: a file that appeared
 		// or changed after the scan read the folder would be verified but
 		// never scanned.

@@ -61,9 +61,11 @@ type Known func(name string, size int64) (sha256 []byte, ok bool)
 // the SHA-256 of whole files from known instead of reading them again:
 // `hallmark check` verifies the signature over the digests the scan
 // computed, so each byte is read once and the signature covers exactly
-// the bytes that were scanned. Only the files serialization with sha256
-// can use it; shards and other hashes read the files as Compute does.
-// Manifest.Bytes counts only the bytes read here.
+// the bytes that were scanned. With the files serialization and sha256
+// the known digest is the resource's; with blake2b or blake3 the file is
+// read and must still hash to the known SHA-256 (else an error wrapping
+// ErrNotScanned); shards read the files as Compute does. Manifest.Bytes
+// counts only the bytes read here.
 func ComputeKnown(ctx context.Context, model string, opts Options, names []string, known Known) (*Manifest, error) {
 	if names != nil {
 		paths, err := namePaths(opts, names)
@@ -270,8 +272,8 @@ func compute(ctx context.Context, modelPath string, opts Options, names []string
 		}
 	}
 	entries := plan(cfg, m.files)
-	if cfg.Method == MethodShards || cfg.Hash != HashSHA256 {
-		known = nil
+	if cfg.Method == MethodShards {
+		known = nil // a shard's bytes are not a whole file's digest
 	}
 	res, n, err := hashAll(ctx, cfg, m, entries, known)
 	if err != nil {

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -99,13 +100,17 @@ func hashAll(ctx context.Context, cfg *config, m *model, es []entry, known Known
 					return
 				}
 				e := es[order[i]]
+				var check []byte // the SHA-256 the bytes must still have
 				if known != nil && !e.shard {
 					if sum, ok := known(e.name(), e.end); ok {
-						res[order[i]] = Resource{Name: e.name(), Algorithm: alg, Digest: hex.EncodeToString(sum)}
-						continue
+						if cfg.Hash == HashSHA256 {
+							res[order[i]] = Resource{Name: e.name(), Algorithm: alg, Digest: hex.EncodeToString(sum)}
+							continue
+						}
+						check = sum
 					}
 				}
-				sum, n, err := m.hashEntry(ctx, cfg.Hash, e)
+				sum, n, err := m.hashEntry(ctx, cfg.Hash, e, check)
 				if err != nil {
 					cancel(err)
 					return
@@ -124,8 +129,13 @@ func hashAll(ctx context.Context, cfg *config, m *model, es []entry, known Known
 
 var errChanged = errors.New("file changed while it was being hashed")
 
-// hashEntry hashes one file, or one shard of it.
-func (m *model) hashEntry(ctx context.Context, hashName string, e entry) ([]byte, int64, error) {
+// ErrNotScanned is the error of ComputeKnown when a file no longer has the
+// SHA-256 the caller read it with.
+var ErrNotScanned = errors.New("changed since it was scanned")
+
+// hashEntry hashes one file, or one shard of it. With check set (a whole
+// file), the bytes must also still hash to that SHA-256.
+func (m *model) hashEntry(ctx context.Context, hashName string, e entry, check []byte) ([]byte, int64, error) {
 	f := m.files[e.file]
 	fh, err := m.open(f.open)
 	if err != nil {
@@ -150,9 +160,18 @@ func (m *model) hashEntry(ctx context.Context, hashName string, e entry) ([]byte
 	if err != nil {
 		return nil, 0, err
 	}
-	n, err := hashRange(ctx, h, fh, e.start, limit)
+	var w hash.Hash = h
+	var sha hash.Hash
+	if check != nil {
+		sha = sha256.New()
+		w = multiHash{h, sha}
+	}
+	n, err := hashRange(ctx, w, fh, e.start, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%s: %w", m.show(f.name), err)
+	}
+	if sha != nil && !bytes.Equal(sha.Sum(nil), check) {
+		return nil, 0, fmt.Errorf("%s: %w", m.show(f.name), ErrNotScanned)
 	}
 	if e.shard && n != limit {
 		return nil, 0, fmt.Errorf("%s: %w (shard %d:%d read %d bytes)", m.show(f.name), errChanged, e.start, e.end, n)
@@ -209,4 +228,15 @@ func hashRange(ctx context.Context, h hash.Hash, r io.ReaderAt, off, limit int64
 			return n, err
 		}
 	}
+}
+
+// multiHash writes to two hashes at once (Sum and the rest are h's).
+type multiHash struct {
+	hash.Hash
+	also hash.Hash
+}
+
+func (m multiHash) Write(p []byte) (int, error) {
+	m.also.Write(p)
+	return m.Hash.Write(p)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hallmarkdev/hallmark/formats/hfrepo"
 	"github.com/hallmarkdev/hallmark/formats/jinja"
 	"github.com/hallmarkdev/hallmark/formats/keras"
+	"github.com/hallmarkdev/hallmark/formats/modelcard"
 	"github.com/hallmarkdev/hallmark/formats/onnx"
 	"github.com/hallmarkdev/hallmark/formats/safetensors"
 	"github.com/hallmarkdev/hallmark/formats/tfgraph"
@@ -60,7 +61,7 @@ var Rules = []RuleDoc{
 
 func init() {
 	Rules = append(Rules, containerRules...)
-	for _, docs := range [][]finding.Doc{safetensors.Rules, gguf.Rules, jinja.Rules, onnx.Rules, tfgraph.Rules, hdf5.Rules, keras.Rules, hfrepo.Rules} {
+	for _, docs := range [][]finding.Doc{safetensors.Rules, gguf.Rules, jinja.Rules, onnx.Rules, tfgraph.Rules, hdf5.Rules, keras.Rules, hfrepo.Rules, modelcard.Rules} {
 		for _, d := range docs {
 			Rules = append(Rules, RuleDoc{ID: d.ID, Short: d.Short, Help: d.Help})
 		}

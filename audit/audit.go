@@ -6,6 +6,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path"
 	"runtime"
 	"sort"
@@ -291,7 +292,16 @@ func suppress(files []scan.FileResult, why func(f *scan.Finding, file *scan.File
 // (oci.Config.Stream); if it then turns out not to match its digest, what
 // the scanners said about those bytes is dropped: the file is an error
 // (exit 3), not findings about content that is not the artifact's.
-func scanFile(ctx context.Context, eng *scan.Engine, f source.File, disp string, overrides map[string]scan.Severity) scan.FileResult {
+func scanFile(ctx context.Context, eng *scan.Engine, f source.File, disp string, overrides map[string]scan.Severity) (fr scan.FileResult) {
+	defer func() {
+		// A parser bug costs this file (an error: the run is incomplete and
+		// no gate passes it), never the process.
+		if r := recover(); r != nil {
+			fr = scan.FileResult{Path: disp, Name: f.Path, Size: f.Size, Format: scan.FormatUnknown, Findings: []scan.Finding{},
+				Error: fmt.Sprintf("%s: internal error while scanning (please report it): %v", disp, r)}
+			scan.Finish(&fr, overrides)
+		}
+	}()
 	var bad atomic.Bool
 	open := f.Open
 	f.Open = func() (source.Reader, error) {
@@ -301,7 +311,7 @@ func scanFile(ctx context.Context, eng *scan.Engine, f source.File, disp string,
 		}
 		return &digestWatch{Reader: r, bad: &bad}, nil
 	}
-	fr := eng.File(ctx, f, disp)
+	fr = eng.File(ctx, f, disp)
 	if bad.Load() {
 		// Findings on bytes that failed their digest are not about the
 		// artifact: the file is an error. (A zero-size layer's drain never

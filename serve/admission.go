@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/hallmarkdev/hallmark/serve/admission"
+	"github.com/hallmarkdev/hallmark/source"
 )
 
 // admission answers an AdmissionReview: every model the object names must
@@ -41,8 +43,12 @@ func (s *Server) admission(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(admission.Response(rev.UID, allowed, msg, warnings))
 	}
-	switch rev.Operation {
-	case "DELETE", "CONNECT":
+	switch {
+	case rev.Operation == "DELETE" || rev.Operation == "CONNECT":
+		reply(true, "", nil)
+		return
+	case rev.Deleting():
+		// Finishing a deletion (finalizers) must never be refused.
 		reply(true, "", nil)
 		return
 	}
@@ -52,12 +58,40 @@ func (s *Server) admission(w http.ResponseWriter, r *http.Request) {
 		reply(false, "hallmark: "+err.Error(), warnings)
 		return
 	}
+	if old := rev.Old(); old != nil {
+		// An UPDATE is judged on the models it adds: the ones the object
+		// already named were admitted with it (a label change must not be
+		// refused because a registry is down).
+		if oldRefs, _, err := admission.Extract(old, s.cfg.Rules); err == nil {
+			had := map[string]bool{}
+			for _, o := range oldRefs {
+				had[o.Ref] = true
+			}
+			refs = slices.DeleteFunc(refs, func(r admission.Ref) bool { return had[r.Ref] })
+		}
+	}
 	if len(refs) == 0 {
 		reply(true, "", warnings)
 		return
 	}
+	if s.cfg.Rules.RequireDigest {
+		var tags []string
+		for _, r := range refs {
+			if !strings.Contains(r.Ref, "@sha256:") {
+				tags = append(tags, r.Ref+" at "+r.Path)
+			}
+		}
+		if len(tags) > 0 {
+			reply(false, "hallmark: models must be named by digest (requireDigest: a tag can move after admission): "+strings.Join(tags, "; "), warnings)
+			return
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Deadline)
 	defer cancel()
+	// On shutdown, stop waiting before the grace runs out, so that every
+	// review still gets an answer (fail-open or closed) rather than EOF.
+	stop := context.AfterFunc(s.drain, cancel)
+	defer stop()
 	type result struct {
 		ref admission.Ref
 		v   Verdict
@@ -84,9 +118,14 @@ func (s *Server) admission(w http.ResponseWriter, r *http.Request) {
 			where += " (" + res.v.Digest + ")"
 		}
 		where += " at " + res.ref.Path
+		var ue *source.UsageError
 		switch {
+		case res.err != nil && errors.As(res.err, &ue):
+			// Not an outage: a reference hallmark can never check. Even a
+			// fail-open hook refuses it.
+			denied = append(denied, fmt.Sprintf("model %s cannot be checked: %s", where, publicError(res.err)))
 		case res.err != nil:
-			failed = append(failed, fmt.Sprintf("could not check model %s: %v", where, res.err))
+			failed = append(failed, fmt.Sprintf("could not check model %s: %s", where, publicError(res.err)))
 		case !res.v.Allowed:
 			denied = append(denied, fmt.Sprintf("model %s refused: %s", where, res.v.Reason))
 		}

@@ -3,10 +3,12 @@ package serve
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -27,11 +29,27 @@ func HarborInfo(version string) harbor.Info {
 		Properties: map[string]string{"harbor.scanner-adapter/scanner-type": "model-security"}}
 }
 
-// EnableHarbor serves the scanner adapter API under /api/v1. Call it
-// before serving.
-func (s *Server) EnableHarbor(info harbor.Info) {
-	b := &harborBackend{s: s, jobs: map[string]*harbor.Job{}, info: info}
-	s.mux.Handle("/api/v1/", s.instrument("harbor", harbor.Handler(b, info)))
+// EnableHarbor serves the scanner adapter API under /api/v1, for callers
+// that present "Authorization: Bearer <token>" (Harbor's scanner
+// registration sends it). Call it before serving. Harbor's scans have
+// slots of their own (as many as admission's), so a flood of scan
+// requests never starves admission, and at most maxHarborPending wait.
+func (s *Server) EnableHarbor(info harbor.Info, token string) error {
+	if len(token) < 16 {
+		return errors.New("the Harbor adapter needs a bearer token of at least 16 characters (--harbor-token-file)")
+	}
+	b := &harborBackend{s: s, jobs: map[string]*harbor.Job{}, info: info, sem: make(chan struct{}, cap(s.checker.sem))}
+	want := []byte("Bearer " + token)
+	h := harbor.Handler(b, info)
+	s.mux.Handle("/api/v1/", s.instrument("harbor", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="hallmark"`)
+			http.Error(w, "hallmark: the scanner adapter API needs its bearer token", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})))
+	return nil
 }
 
 // harborBackend runs Harbor's scan requests through the gate, with the
@@ -39,12 +57,20 @@ func (s *Server) EnableHarbor(info harbor.Info) {
 type harborBackend struct {
 	s    *Server
 	info harbor.Info
+	sem  chan struct{} // Harbor's own scan slots
 	mu   sync.Mutex
 	jobs map[string]*harbor.Job
 	ids  []string // oldest first, to bound the map
+	busy int      // jobs not done
 }
 
-const maxHarborJobs = 10000
+const (
+	maxHarborJobs    = 10000
+	maxHarborPending = 256
+)
+
+// errBusy refuses a scan request while too many wait.
+var errBusy = errors.New("too many scans queued: retry later")
 
 func (b *harborBackend) Submit(ctx context.Context, req harbor.ScanRequest) (string, error) {
 	u, err := url.Parse(req.Registry.URL)
@@ -71,6 +97,11 @@ func (b *harborBackend) Submit(ctx context.Context, req harbor.ScanRequest) (str
 	id := newID()
 	job := &harbor.Job{ID: id, Started: time.Now()}
 	b.mu.Lock()
+	if b.busy >= maxHarborPending {
+		b.mu.Unlock()
+		return "", errBusy
+	}
+	b.busy++
 	b.jobs[id] = job
 	b.ids = append(b.ids, id)
 	for len(b.ids) > maxHarborJobs {
@@ -79,7 +110,7 @@ func (b *harborBackend) Submit(ctx context.Context, req harbor.ScanRequest) (str
 	}
 	b.mu.Unlock()
 	b.s.Go(func(ctx context.Context) {
-		v, err := b.s.checker.scan(ctx, ref, req.Artifact.Digest, oc)
+		v, err := b.s.checker.scan(ctx, b.sem, nil, ref, req.Artifact.Digest, oc)
 		var bom []byte
 		if err == nil && v.Outcome != nil {
 			if doc, berr := sbom.Build(v.Outcome.Result, sbom.Options{Signatures: v.Outcome.Signatures}); berr == nil {
@@ -91,10 +122,11 @@ func (b *harborBackend) Submit(ctx context.Context, req harbor.ScanRequest) (str
 		}
 		b.mu.Lock()
 		defer b.mu.Unlock()
+		b.busy--
 		job.Done, job.Finished = true, time.Now()
 		switch {
 		case err != nil:
-			job.Err = err
+			job.Err = errors.New(publicError(err))
 			b.s.CountVerdict("harbor", "error")
 		default:
 			job.Result, job.BOM = v.Outcome.Result, bom

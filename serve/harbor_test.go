@@ -44,8 +44,23 @@ func TestHarborScan(t *testing.T) {
 		"config.json": fixture(t, "testdata/bom/hf-model/config.json")})
 	digest := digestOf(t, reg.Host+"/models/evil:v1")
 	s := newServer(t, nil)
-	s.EnableHarbor(serve.HarborInfo("test"))
-	h := s.Handler()
+	const token = "test-token-0123456789"
+	if err := s.EnableHarbor(serve.HarborInfo("test"), token); err != nil {
+		t.Fatal(err)
+	}
+	mux := s.Handler()
+	// Harbor presents its bearer token; without it the API answers 401.
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/metrics") {
+			r.Header.Set("Authorization", "Bearer "+token)
+		}
+		mux.ServeHTTP(w, r)
+	})
+	rec0 := httptest.NewRecorder()
+	mux.ServeHTTP(rec0, httptest.NewRequest(http.MethodGet, "/api/v1/metadata", nil))
+	if rec0.Code != http.StatusUnauthorized {
+		t.Errorf("no token: %d", rec0.Code)
+	}
 
 	req := map[string]any{
 		"registry": map[string]any{"url": "http://" + reg.Host, "authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("harbor:secret"))},

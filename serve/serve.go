@@ -72,6 +72,8 @@ type Server struct {
 	checker  *checker
 	base     context.Context
 	cancel   context.CancelFunc
+	drain    context.Context // done when reviews must stop waiting (shutdown)
+	drained  context.CancelFunc
 	stopping atomic.Bool
 	mux      *http.ServeMux
 	wg       sync.WaitGroup
@@ -99,7 +101,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	base, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: newMetrics(), base: base, cancel: cancel}
+	s.drain, s.drained = context.WithCancel(context.Background())
 	s.checker = newChecker(base, cfg.Gate, cfg.OCI, cfg.PolicyID, cfg.MaxScans, cfg.CacheSize, cfg.ScanTimeout, s.metrics)
+	s.checker.logf = s.log.Error
 	mux := http.NewServeMux()
 	mux.Handle("POST "+cfg.AdmissionPath, s.instrument("admission", http.HandlerFunc(s.admission)))
 	mux.Handle("GET /healthz", s.instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -197,7 +201,9 @@ func (s *Server) Listen() (net.Listener, error) {
 
 // Serve serves on ln until ctx is done (see Run).
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
-	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+	// ReadTimeout bounds a slow body (an AdmissionReview is at most a few
+	// MiB); handlers bound their own waits.
+	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -211,6 +217,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	s.log.Info("shutting down", "grace", grace)
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	// Reviews waiting on scans answer (fail-open or closed) a little
+	// before the grace ends, so none is cut off with EOF.
+	drainAfter := grace - 2*time.Second
+	if drainAfter < grace/2 {
+		drainAfter = grace / 2
+	}
+	t := time.AfterFunc(drainAfter, s.drained)
+	defer t.Stop()
 	err := srv.Shutdown(sctx)
 	s.Close()
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -223,6 +237,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 // Close cancels the scans still running and waits for background work.
 func (s *Server) Close() {
 	s.stopping.Store(true)
+	s.drained()
 	s.cancel()
 	s.wg.Wait()
 }
@@ -243,3 +258,7 @@ func isLoopbackHost(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// publicError is err as the caller may see it (no registry response
+// bodies).
+func publicError(err error) string { return oci.PublicError(err) }

@@ -200,7 +200,10 @@ func TestParseReviewFields(t *testing.T) {
 	if !json.Valid(got.Object) || !strings.Contains(string(got.Object), `"kind": "Deployment"`) {
 		t.Errorf("Object = %.80s", got.Object)
 	}
-	got.Object = nil
+	if !json.Valid(got.OldObject) || !strings.Contains(string(got.OldObject), `"name": "embedder"`) || r.Old() == nil || string(r.Old().Object) != string(got.OldObject) {
+		t.Errorf("OldObject = %.80s", got.OldObject)
+	}
+	got.Object, got.OldObject = nil, nil
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}

@@ -63,6 +63,10 @@ type Rules struct {
 	// NonOCI is what to do with a model location that is not OCI (s3://,
 	// gs://, hf://, pvc://…): "allow" ("" too) with a warning, or "deny".
 	NonOCI string `json:"nonOCI" yaml:"nonOCI"`
+	// RequireDigest refuses models named by tag: a validating webhook
+	// cannot pin what the node pulls later, and a tag can move after
+	// admission. The server enforces it.
+	RequireDigest bool `json:"requireDigest" yaml:"requireDigest"`
 }
 
 // DefaultRules returns the documented defaults.
@@ -455,7 +459,7 @@ func (x *extractor) podSpecFields(s map[string]json.RawMessage, path string) {
 			x.add(locImage, vp+".image.reference", x.str(img, "reference", vp+".image.reference"))
 		}
 	}
-	if len(x.names) == 0 {
+	if len(x.names) == 0 && !x.rules.KServe {
 		return
 	}
 	for _, list := range []string{"initContainers", "containers", "ephemeralContainers"} {
@@ -464,14 +468,20 @@ func (x *extractor) podSpecFields(s map[string]json.RawMessage, path string) {
 			cp := indexPath(lp, i)
 			co := x.obj(c, cp)
 			name := x.str(co, "name", cp+".name")
-			if _, ok := x.names[name]; !ok {
+			if _, ok := x.names[name]; ok {
+				x.found[name] = true
+			} else if !(x.rules.KServe && name == kserveModelcar) {
 				continue
 			}
-			x.found[name] = true
 			x.add(locImage, cp+".image", x.str(co, "image", cp+".image"))
 		}
 	}
 }
+
+// kserveModelcar is the container KServe adds to a predictor pod for an
+// oci:// model (the modelcar: its image is the model). The LLM
+// controllers add it without any annotation, so it is known by name.
+const kserveModelcar = "modelcar"
 
 // KServe predictor implementations (PredictorSpec), each with a
 // storageUri and an optional storage spec.

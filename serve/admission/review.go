@@ -59,6 +59,7 @@ type Review struct {
 	Name        string
 	User        string          // request.userInfo.username, for logs
 	Object      json.RawMessage // request.object; absent for DELETE and CONNECT
+	OldObject   json.RawMessage // request.oldObject (UPDATE, DELETE)
 }
 
 // ParseReview parses an AdmissionReview v1 request body. Its errors are
@@ -146,7 +147,33 @@ func ParseReview(body []byte) (*Review, error) {
 	if raw, ok := req["object"]; ok && !isNull(raw) {
 		r.Object = raw
 	}
+	if raw, ok := req["oldObject"]; ok && !isNull(raw) {
+		r.OldObject = raw
+	}
 	return r, nil
+}
+
+// Deleting reports whether the object is being deleted
+// (metadata.deletionTimestamp is set): updates then only finish the
+// deletion (finalizers) and must never be refused.
+func (r *Review) Deleting() bool {
+	var o struct {
+		Metadata struct {
+			DeletionTimestamp *string `json:"deletionTimestamp"`
+		} `json:"metadata"`
+	}
+	return r.Object != nil && json.Unmarshal(r.Object, &o) == nil && o.Metadata.DeletionTimestamp != nil
+}
+
+// Old is the review of the object as it was before an UPDATE (nil when
+// there is none), for comparing the models it named.
+func (r *Review) Old() *Review {
+	if r.Operation != "UPDATE" || r.OldObject == nil {
+		return nil
+	}
+	old := *r
+	old.Object, old.OldObject = r.OldObject, nil
+	return &old
 }
 
 // gvk reads request.kind ({group, version, kind}) or request.resource

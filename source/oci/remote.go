@@ -3,6 +3,7 @@ package oci
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/hallmarkdev/hallmark/source"
 )
@@ -69,7 +71,7 @@ func openRemote(ctx context.Context, target string, cfg Config) (*registryStore,
 	opts := []remote.Option{
 		remote.WithContext(ctx),
 		auth,
-		remote.WithTransport(&httpGuard{base: base, insecure: cfg.Insecure}),
+		remote.WithTransport(&httpGuard{base: base, insecure: cfg.Insecure, origin: hostOnly(ref.Context().RegistryStr())}),
 		remote.WithUserAgent("hallmark"),
 	}
 	p, err := remote.NewPuller(opts...)
@@ -124,13 +126,31 @@ func (r *registryStore) blob(ctx context.Context, d string) (io.ReadCloser, erro
 type httpGuard struct {
 	base     http.RoundTripper
 	insecure bool
+	origin   string // the registry's host name
 }
 
 func (g *httpGuard) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme == "http" && !g.insecure && !loopback(req.URL.Hostname()) {
+	host := req.URL.Hostname()
+	if req.URL.Scheme == "http" && !g.insecure && !loopback(host) {
 		return nil, fmt.Errorf("refusing plain HTTP to %s (not a loopback address; use --insecure to allow it)", req.URL.Host)
 	}
+	// A registry may redirect blobs to its storage, never into the
+	// machine or its private network: a hostile registry would turn the
+	// pull into a request forgery against local services.
+	if !g.insecure && g.origin != "" && !strings.EqualFold(host, g.origin) && internal(host) && !internal(g.origin) {
+		return nil, fmt.Errorf("refusing a redirect from %s to the internal address %s", g.origin, req.URL.Host)
+	}
 	return g.base.RoundTrip(req)
+}
+
+// internal reports whether host is a loopback, private, link-local or
+// unspecified address (or localhost).
+func internal(host string) bool {
+	if loopback(host) {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified())
 }
 
 func loopback(host string) bool {
@@ -151,4 +171,47 @@ func Resolve(ctx context.Context, target string, cfg Config) (string, error) {
 	}
 	_, d, _, err := r.resolve(ctx)
 	return d, err
+}
+
+// PublicError describes err for an answer to a third party (an admission
+// denial, a Harbor report): a registry's error response body is left out,
+// since a "registry" the caller chose, or a redirect it sent, can make
+// that body anything the server can reach. The status and the registry's
+// error codes stay.
+func PublicError(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	var te *transport.Error
+	if errors.As(err, &te) {
+		summary := fmt.Sprintf("the registry answered %d %s", te.StatusCode, http.StatusText(te.StatusCode))
+		var codes []string
+		for _, d := range te.Errors {
+			if c := string(d.Code); c != "" && len(codes) < 4 && len(c) <= 40 {
+				codes = append(codes, c)
+			}
+		}
+		if len(codes) > 0 {
+			summary += " (" + strings.Join(codes, ", ") + ")"
+		}
+		if inner := te.Error(); strings.Contains(msg, inner) {
+			msg = strings.Replace(msg, inner, summary, 1)
+		} else {
+			msg = summary
+		}
+	}
+	msg = strings.Join(strings.Fields(msg), " ")
+	if len(msg) > 400 {
+		msg = msg[:400] + "…"
+	}
+	return msg
+}
+
+// hostOnly drops the port of host[:port].
+func hostOnly(hp string) string {
+	if h, _, err := net.SplitHostPort(hp); err == nil {
+		return h
+	}
+	return hp
 }

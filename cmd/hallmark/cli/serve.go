@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,6 +37,7 @@ type serveOptions struct {
 	MaxScans      int
 	CacheSize     int
 	Harbor        bool
+	HarborToken   string
 	LogFormat     string
 }
 
@@ -56,13 +58,15 @@ func (o *serveOptions) AddFlags(cmd *cobra.Command) {
 	f.DurationVar(&o.Grace, "grace", 20*time.Second, "on SIGTERM, how long in-flight requests get to finish")
 	f.IntVar(&o.MaxScans, "max-scans", 2, "scans that may run at once")
 	f.IntVar(&o.CacheSize, "cache-size", 1024, "verdicts kept (by manifest digest, policy and rules version)")
-	f.BoolVar(&o.Harbor, "harbor", true, "serve Harbor's pluggable scanner adapter API under /api/v1")
+	f.BoolVar(&o.Harbor, "harbor", false, "serve Harbor's pluggable scanner adapter API under /api/v1 (needs --harbor-token-file)")
+	f.StringVar(&o.HarborToken, "harbor-token-file", "", "FILE holding the bearer token Harbor must present (the scanner registration's \"Bearer\" credential)")
 	f.BoolVar(&o.Insecure, "insecure", false, "allow plain HTTP and unverified TLS to registries that are not on a loopback address (dangerous)")
 	f.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	cmd.MarkFlagFilename("policy", "yaml", "yml", "json")
 	cmd.MarkFlagFilename("admission-config", "yaml", "yml", "json")
 	cmd.MarkFlagFilename("tls-cert")
 	cmd.MarkFlagFilename("tls-key")
+	cmd.MarkFlagFilename("harbor-token-file")
 }
 
 func newServe() *cobra.Command {
@@ -100,7 +104,16 @@ own with each scan). SIGTERM stops accepting, lets in-flight requests finish
 				return usagef("%v", err)
 			}
 			if o.Harbor {
-				srv.EnableHarbor(serve.HarborInfo(version.Get().Version))
+				if o.HarborToken == "" {
+					return usagef("--harbor needs --harbor-token-file: the adapter API must not be open to anyone who can reach it")
+				}
+				tok, err := os.ReadFile(o.HarborToken)
+				if err != nil {
+					return usagef("--harbor-token-file: %v", err)
+				}
+				if err := srv.EnableHarbor(serve.HarborInfo(version.Get().Version), strings.TrimSpace(string(tok))); err != nil {
+					return usagef("%v", err)
+				}
 			}
 			ln, err := srv.Listen()
 			if err != nil {

@@ -53,7 +53,7 @@ func benchCached(b *testing.B, byDigest bool) {
 	host := benchRegistry(b)
 	push(b, host, "models/good:v1", map[string][]byte{"config.json": fixture(b, "testdata/bom/hf-model/config.json"),
 		"model.safetensors": fixture(b, "testdata/bom/hf-model/model.safetensors")})
-	s := newServer(b, func(c *serve.Config) { c.MaxScans = 2 })
+	s := newServer(b, func(c *serve.Config) { c.MaxScans = 4 })
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	ref := host + "/models/good:v1"
@@ -82,7 +82,7 @@ func BenchmarkAdmissionUncached(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		s := newServer(b, func(c *serve.Config) { c.MaxScans = 2 })
+		s := newServer(b, func(c *serve.Config) { c.MaxScans = 4 })
 		srv := httptest.NewServer(s.Handler())
 		bodies := make([][]byte, n)
 		for i := range bodies {

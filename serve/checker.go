@@ -41,8 +41,8 @@ var errIncomplete = errors.New("could not complete")
 // checker resolves references, runs the gate once per digest and keeps
 // verdicts in a bounded cache. Concurrent requests for one digest wait for
 // one scan (a flight). A scan waits for a slot: one of maxScans, and one of
-// its registry host's (half of them), so one slow or hostile registry
-// cannot hold every slot. A queued scan nobody waits for any more is
+// its registry host's (all but one of them), so one slow or hostile
+// registry cannot hold every slot. A queued scan nobody waits for any more is
 // dropped; a running one goes on under the server's context to warm the
 // cache.
 type checker struct {
@@ -81,12 +81,12 @@ type flight struct {
 
 func newChecker(base context.Context, cfg gate.Config, ociCfg oci.Config, policyID string, maxScans, cacheSize int, timeout time.Duration, m *metrics) *checker {
 	if maxScans <= 0 {
-		maxScans = 2
+		maxScans = 4
 	}
 	if cacheSize <= 0 {
 		cacheSize = 1024
 	}
-	return &checker{cfg: cfg, ociCfg: ociCfg, policyID: policyID, timeout: timeout, sem: make(chan struct{}, maxScans), perHost: max(1, maxScans/2),
+	return &checker{cfg: cfg, ociCfg: ociCfg, policyID: policyID, timeout: timeout, sem: make(chan struct{}, maxScans), perHost: max(1, maxScans-1),
 		base: base, metrics: m, lru: list.New(), index: map[string]*list.Element{}, max: cacheSize,
 		flights: map[string]*flight{}, hosts: map[string]chan struct{}{}}
 }

@@ -115,7 +115,7 @@ func TestStallingRegistryDoesNotStarveOthers(t *testing.T) {
 	for _, repo := range []string{"models/a:v1", "models/b:v1", "models/c:v1"} {
 		push(t, good.Host, repo, map[string][]byte{"config.json": []byte(`{"` + repo + `": 1}`)})
 	}
-	h := newServer(t, func(c *serve.Config) { c.MaxScans = 2; c.Deadline = 300 * time.Millisecond }).Handler()
+	h := newServer(t, func(c *serve.Config) { c.MaxScans = 4; c.Deadline = 300 * time.Millisecond }).Handler()
 	sh := strings.TrimPrefix(slow.URL, "http://")
 	_, rr, _ := review(t, h, (reviewOf("u-slow", "CREATE", pod(sh+"/models/a:v1", sh+"/models/b:v1", sh+"/models/c:v1"), nil)))
 	if rr.Response.Allowed {

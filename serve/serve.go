@@ -54,7 +54,8 @@ type Config struct {
 	Deadline time.Duration
 	// ScanTimeout bounds one gate run; default 30 min.
 	ScanTimeout time.Duration
-	// MaxScans is how many gate runs may read at once; default 2.
+	// MaxScans is how many gate runs may read at once; default 4, of which
+	// one registry host may hold all but one.
 	MaxScans int
 	// CacheSize bounds the verdict cache; default 1024.
 	CacheSize int

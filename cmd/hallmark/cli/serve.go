@@ -56,7 +56,7 @@ func (o *serveOptions) AddFlags(cmd *cobra.Command) {
 	f.DurationVar(&o.Deadline, "deadline", 25*time.Second, "how long one admission request may wait for its verdict")
 	f.DurationVar(&o.ScanTimeout, "scan-timeout", 30*time.Minute, "how long one scan may take")
 	f.DurationVar(&o.Grace, "grace", 20*time.Second, "on SIGTERM, how long in-flight requests get to finish")
-	f.IntVar(&o.MaxScans, "max-scans", 2, "scans that may run at once")
+	f.IntVar(&o.MaxScans, "max-scans", 4, "scans that may run at once (one registry host gets all but one)")
 	f.IntVar(&o.CacheSize, "cache-size", 1024, "verdicts kept (by manifest digest, policy and rules version)")
 	f.BoolVar(&o.Harbor, "harbor", false, "serve Harbor's pluggable scanner adapter API under /api/v1 (needs --harbor-token-file)")
 	f.StringVar(&o.HarborToken, "harbor-token-file", "", "FILE holding the bearer token Harbor must present (the scanner registration's \"Bearer\" credential)")

@@ -143,18 +143,7 @@ func TestGracefulShutdown(t *testing.T) {
 	reg := ocitest.NewRegistry()
 	defer reg.Close()
 	push(t, reg.Host, "models/good:v1", map[string][]byte{"config.json": fixture(t, "testdata/bom/hf-model/config.json")})
-	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/blobs/") {
-			select {
-			case <-release:
-			case <-r.Context().Done():
-				return
-			}
-		}
-		reg.Config.Handler.ServeHTTP(w, r)
-	}))
-	defer slow.Close()
+	slowHost, release := stalling(t, reg)
 	s := newServer(t, func(c *serve.Config) { c.Listen = "127.0.0.1:0" })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -166,7 +155,7 @@ func TestGracefulShutdown(t *testing.T) {
 	base := "http://" + ln.Addr().String()
 	answered := make(chan reviewResponse, 1)
 	go func() {
-		resp, err := http.Post(base+"/admission", "application/json", bytes.NewReader(podReview("u-slow", strings.TrimPrefix(slow.URL, "http://")+"/models/good:v1")))
+		resp, err := http.Post(base+"/admission", "application/json", bytes.NewReader(podReview("u-slow", slowHost+"/models/good:v1")))
 		var rr reviewResponse
 		if err == nil {
 			json.NewDecoder(resp.Body).Decode(&rr)
@@ -182,7 +171,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("readyz while stopping: %d", rec.Code)
 	}
-	close(release) // the registry answers: the in-flight review completes
+	release() // the registry answers: the in-flight review completes
 	select {
 	case rr := <-answered:
 		if rr.Response.UID != "u-slow" {

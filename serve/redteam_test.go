@@ -100,23 +100,11 @@ func TestStallingRegistryDoesNotStarveOthers(t *testing.T) {
 	good := ocitest.NewRegistry()
 	defer good.Close()
 	push(t, good.Host, "models/good:v1", map[string][]byte{"config.json": fixture(t, "testdata/bom/hf-model/config.json")})
-	stall := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/blobs/") {
-			select {
-			case <-stall:
-			case <-r.Context().Done():
-			}
-			return
-		}
-		good.Config.Handler.ServeHTTP(w, r)
-	}))
-	defer func() { close(stall); slow.Close() }()
+	sh, _ := stalling(t, good)
 	for _, repo := range []string{"models/a:v1", "models/b:v1", "models/c:v1"} {
 		push(t, good.Host, repo, map[string][]byte{"config.json": []byte(`{"` + repo + `": 1}`)})
 	}
 	h := newServer(t, func(c *serve.Config) { c.MaxScans = 4; c.Deadline = 300 * time.Millisecond }).Handler()
-	sh := strings.TrimPrefix(slow.URL, "http://")
 	_, rr, _ := review(t, h, (reviewOf("u-slow", "CREATE", pod(sh+"/models/a:v1", sh+"/models/b:v1", sh+"/models/c:v1"), nil)))
 	if rr.Response.Allowed {
 		t.Fatal("stalled models admitted")

@@ -217,19 +217,7 @@ func TestAdmissionFailureModes(t *testing.T) {
 	}
 
 	// Deadline: a registry that stalls on blobs.
-	stall := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/blobs/") {
-			select {
-			case <-stall:
-			case <-r.Context().Done():
-			}
-			return
-		}
-		reg.Config.Handler.ServeHTTP(w, r)
-	}))
-	defer func() { close(stall); slow.Close() }()
-	slowHost := strings.TrimPrefix(slow.URL, "http://")
+	slowHost, _ := stalling(t, reg)
 	quick := newServer(t, func(c *serve.Config) { c.Deadline = 300 * time.Millisecond }).Handler()
 	start := time.Now()
 	_, rr, _ = review(t, quick, podReview("u-slow", slowHost+"/models/good:v1"))
@@ -401,4 +389,25 @@ func throttle(t testing.TB, upstream string, rate int) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// stalling fronts reg with a server that holds every blob request until
+// release is called (then serves it) or the client gives up.
+func stalling(t testing.TB, reg *ocitest.Registry) (host string, release func()) {
+	t.Helper()
+	ch := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/blobs/") {
+			select {
+			case <-ch:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		reg.Config.Handler.ServeHTTP(w, r)
+	}))
+	var once sync.Once
+	release = func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(func() { release(); srv.Close() })
+	return strings.TrimPrefix(srv.URL, "http://"), release
 }

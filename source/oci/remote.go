@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -71,7 +72,7 @@ func openRemote(ctx context.Context, target string, cfg Config) (*registryStore,
 	opts := []remote.Option{
 		remote.WithContext(ctx),
 		auth,
-		remote.WithTransport(&httpGuard{base: base, insecure: cfg.Insecure, origin: hostOnly(ref.Context().RegistryStr())}),
+		remote.WithTransport(&httpGuard{base: base, insecure: cfg.Insecure}),
 		remote.WithUserAgent("hallmark"),
 	}
 	p, err := remote.NewPuller(opts...)
@@ -126,7 +127,6 @@ func (r *registryStore) blob(ctx context.Context, d string) (io.ReadCloser, erro
 type httpGuard struct {
 	base     http.RoundTripper
 	insecure bool
-	origin   string // the registry's host name
 }
 
 func (g *httpGuard) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -136,9 +136,16 @@ func (g *httpGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// A registry may redirect blobs to its storage, never into the
 	// machine or its private network: a hostile registry would turn the
-	// pull into a request forgery against local services.
-	if !g.insecure && g.origin != "" && !strings.EqualFold(host, g.origin) && internal(host) && !internal(g.origin) {
-		return nil, fmt.Errorf("refusing a redirect from %s to the internal address %s", g.origin, req.URL.Host)
+	// pull into a request forgery against local services. (A redirected
+	// request carries the response that caused it.)
+	if !g.insecure && req.Response != nil && internal(host) {
+		first := req
+		for first.Response != nil && first.Response.Request != nil {
+			first = first.Response.Request
+		}
+		if origin := first.URL.Hostname(); !internal(origin) {
+			return nil, fmt.Errorf("refusing a redirect from %s to the internal address %s", origin, req.URL.Host)
+		}
 	}
 	return g.base.RoundTrip(req)
 }
@@ -164,13 +171,60 @@ func loopback(host string) bool {
 // Resolve returns the manifest digest an oci:// reference names now (for
 // a digest reference, after checking the registry has it): one manifest
 // request, no blob. Admission hooks key their verdict cache by it.
+//
+// With the default credentials, the registry transports (connections,
+// tokens) are kept between calls: an admission hook resolves the same
+// repositories over and over.
 func Resolve(ctx context.Context, target string, cfg Config) (string, error) {
-	r, err := openRemote(ctx, target, cfg)
+	if cfg.Auth != nil {
+		r, err := openRemote(ctx, target, cfg)
+		if err != nil {
+			return "", err
+		}
+		_, d, _, err := r.resolve(ctx)
+		return d, err
+	}
+	ref, err := ParseReference(target, cfg.Insecure)
 	if err != nil {
 		return "", err
 	}
+	opts := sharedOptions(cfg.Insecure)
+	r := &registryStore{ref: ref, repo: ref.Context(), opts: opts}
 	_, d, _, err := r.resolve(ctx)
 	return d, err
+}
+
+var (
+	sharedMu   sync.Mutex
+	sharedOpts = map[bool][]remote.Option{}
+)
+
+// sharedOptions are remote options with one puller per insecure setting,
+// reused across Resolve calls (go-containerregistry's Puller caches a
+// transport per repository and refreshes expired tokens itself). The
+// guard's plain-HTTP and redirect rules apply as for every pull.
+func sharedOptions(insecure bool) []remote.Option {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if o, ok := sharedOpts[insecure]; ok {
+		return o
+	}
+	base := remote.DefaultTransport.(*http.Transport).Clone()
+	if insecure {
+		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --insecure, warned about loudly
+	}
+	opts := []remote.Option{
+		remote.WithAuthFromKeychain(authn.DefaultKeychain),
+		remote.WithTransport(&httpGuard{base: base, insecure: insecure}),
+		remote.WithUserAgent("hallmark"),
+	}
+	p, err := remote.NewPuller(opts...)
+	if err != nil {
+		return opts
+	}
+	o := slices.Clip(append(opts, remote.Reuse(p)))
+	sharedOpts[insecure] = o
+	return o
 }
 
 // PublicError describes err for an answer to a third party (an admission
@@ -206,12 +260,4 @@ func PublicError(err error) string {
 		msg = msg[:400] + "…"
 	}
 	return msg
-}
-
-// hostOnly drops the port of host[:port].
-func hostOnly(hp string) string {
-	if h, _, err := net.SplitHostPort(hp); err == nil {
-		return h
-	}
-	return hp
 }

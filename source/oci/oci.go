@@ -349,15 +349,7 @@ func (b *builder) layer(l *descriptor, fam, dir string, i int) error {
 	b.names[name] = l.Digest
 	b.cache.use(l.Digest)
 	d, size, st, c, ctx := l.Digest, l.Size, b.st, b.cache, b.ctx
-	packing := ""
-	switch tarSuffix(l, fam, "") {
-	case ".tar":
-		packing = "tar"
-	case ".tar.gz":
-		packing = "tar+gzip"
-	case ".tar.zst":
-		packing = "tar+zstd"
-	}
+	packing := packingOf(l, fam)
 	b.art.Files = append(b.art.Files, source.File{Path: name, Size: size, Digest: d, Packing: packing, MediaType: text(l.MediaType), Open: func() (source.Reader, error) {
 		return c.open(ctx, d, size, func() (io.ReadCloser, error) { return st.blob(ctx, d) })
 	}})
@@ -563,4 +555,18 @@ func Open(ctx context.Context, target string, cfg Config) (*source.Artifact, err
 	art.Family, art.Kind = fam, "oci:"+fam
 	sort.Slice(art.Files, func(i, j int) bool { return art.Files[i].Path < art.Files[j].Path })
 	return art, nil
+}
+
+// packingOf is how clients unpack layer l (its media type as a tar
+// suffix): "tar", "tar+gzip", "tar+zstd", or "" for a raw file.
+func packingOf(l *descriptor, fam string) string {
+	switch tarSuffix(l, fam, "") {
+	case ".tar":
+		return "tar"
+	case ".tar.gz":
+		return "tar+gzip"
+	case ".tar.zst":
+		return "tar+zstd"
+	}
+	return ""
 }

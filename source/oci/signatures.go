@@ -235,15 +235,7 @@ func (f *finder) layers() error {
 		}
 		mt := baseType(l.MediaType)
 		raw := suf == "" && !strings.HasSuffix(mt, "gzip") && !strings.HasSuffix(mt, "zstd") && l.Annotations[annORASUnpack] != "true"
-		packing := ""
-		switch tarSuffix(l, fam, "") {
-		case ".tar":
-			packing = "tar"
-		case ".tar.gz":
-			packing = "tar+gzip"
-		case ".tar.zst":
-			packing = "tar+zstd"
-		}
+		packing := packingOf(l, fam)
 		f.out.Layers = append(f.out.Layers, LayerInfo{Path: name, Digest: l.Digest, Size: l.Size, MediaType: l.MediaType, Raw: raw, Packing: packing})
 		if path.Base(name) == "model.sig" || isBundleType(mt) {
 			data, err := f.blob(l)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -205,29 +206,7 @@ func want(size int, limit, done int64) int {
 func hashRange(ctx context.Context, h hash.Hash, r io.ReaderAt, off, limit int64) (int64, error) {
 	bp := getBuf()
 	defer bufPool.Put(bp)
-	buf := *bp
-	done := ctx.Done()
-	var n int64
-	for {
-		select {
-		case <-done:
-			return n, context.Cause(ctx)
-		default:
-		}
-		w := want(len(buf), limit, n)
-		if w == 0 {
-			return n, nil
-		}
-		k, err := r.ReadAt(buf[:w], off+n)
-		h.Write(buf[:k])
-		n += int64(k)
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
+	return copyHash(ctx, h, io.NewSectionReader(r, off, math.MaxInt64-off), *bp, limit)
 }
 
 // multiHash writes to two hashes at once (Sum and the rest are h's).
